@@ -1,0 +1,45 @@
+"""What a connector hands to validation and publishing: one batch of one dataset.
+
+A batch is everything one pull received for one dataset in one window (all pages of an
+incremental pull, all files of a snapshot, or one dropped file). Values are kept as
+received (strings, nulls); typing happens in validation, so a malformed value is
+quarantined with its raw text instead of failing the load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+
+@dataclass
+class Batch:
+    dataset: str
+    batch_id: str  # deterministic for the window: re-running it yields the same id
+    mode: str  # "incremental" | "snapshot" | "file"
+    # One row per record received (duplicates included): the contract's fields as
+    # received (pa.string, null when absent), plus lineage columns
+    # `_source` (page URL or file name) and `_raw` (the record's JSON text as received).
+    table: pa.Table
+    as_of: datetime  # the platform's as-of time for the batch (future-date checks)
+    fetched_at: datetime
+    watermark: str | None  # cursor value to store once this batch is committed
+    landing_manifest: str | None = None  # path of the landed batch's manifest
+    unknown_fields: list[str] = field(default_factory=list)  # schema drift, reported
+    missing_columns: list[str] = field(default_factory=list)  # absent from every record
+
+
+@dataclass
+class BatchResult:
+    dataset: str
+    batch_id: str
+    status: str  # "published" | "held" | "already_published"
+    received: int
+    published: int
+    quarantined: int
+    duplicates: int
+    seconds: float
+    message: str = ""
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)

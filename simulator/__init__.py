@@ -1,0 +1,1 @@
+"""Simulator of the data-sharing platforms: it plays the outside world, not a connector."""
