@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+SCALE  ?= full
 
 .PHONY: install demo test bench clean
 install: $(VENV)/.installed
@@ -19,7 +20,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SCALE)
 
 clean:
 	rm -rf .demo warehouse/landing warehouse/iceberg warehouse/catalog.db warehouse/marts .bench
