@@ -1,0 +1,137 @@
+"""The one ingestion entry point: the `creditlake ingest` command and the Airflow tasks call it.
+
+For each dataset of a platform (datasets another refers to first):
+1. replay: publish every landed batch the lakehouse has not confirmed (a crash between
+   landing and publishing loses nothing and duplicates nothing: publish is idempotent
+   per batch id);
+2. pull: incremental pages since the watermark minus the lookback, or the newest bulk
+   snapshot, or the bank's new drop files;
+3. land the exact bytes with a manifest, then build the Batch from them;
+4. publish through creditlake.lakehouse (validate, quarantine, bronze, ingest log).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from creditlake.batch import BatchResult
+from connectors import landing
+from connectors.api import incremental_since, pull_incremental, pull_snapshot
+from connectors.bank_drop import land_file, ready_files
+from connectors.crashpoints import crashpoint
+from connectors.errors import ConnectorError
+from connectors.http import PlatformClient
+from connectors.landed import load_batch
+from connectors.settings import bank_drop_dir, platform_settings, start_from
+from connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
+
+log = logging.getLogger(__name__)
+
+
+class Progress:
+    """What a caller may observe; the CLI draws a progress bar from it. Does nothing here."""
+
+    def start(self, dataset: str, mode: str) -> None: ...
+
+    def advance(self, dataset: str, pages: int = 0, rows: int = 0, bytes: int = 0) -> None: ...  # noqa: A002
+
+    def done(self, dataset: str, results: list[BatchResult]) -> None: ...
+
+
+def _lakehouse():
+    # Imported when used: the lakehouse pulls in pyiceberg and Great Expectations.
+    from creditlake import lakehouse
+
+    return lakehouse
+
+
+def run_ingest(platform: str, dataset: str | None = None, mode: str = INCREMENTAL,
+               progress: Progress | None = None) -> list[BatchResult]:
+    """Ingest one dataset or every dataset of `platform`; returns one result per batch."""
+    sources = [source(platform, dataset)] if dataset else platform_sources(platform)
+    results: list[BatchResult] = []
+    for src in sources:
+        results.extend(ingest_dataset(platform, src.name, mode, progress))
+    return results
+
+
+def ingest_dataset(platform: str, dataset: str, mode: str = INCREMENTAL,
+                   progress: Progress | None = None) -> list[BatchResult]:
+    """Replay unconfirmed landed batches of one dataset, then pull, land and publish."""
+    if mode not in MODES:
+        raise ConnectorError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    src = source(platform, dataset)
+    progress = progress or Progress()
+    progress.start(dataset, FILE if src.is_file_drop else mode)
+    lakehouse = _lakehouse()
+    results = [_publish(lakehouse, load_batch(manifest), manifest) for manifest in _replayable(src)]
+    if src.is_file_drop:
+        if not any(r.status == "held" for r in results):  # a held day blocks later days
+            results.extend(_ingest_drop(lakehouse, src, progress))
+    else:
+        results.extend(_ingest_api(lakehouse, src, mode, progress))
+    progress.done(dataset, results)
+    return results
+
+
+def _replayable(src: Source) -> list[Path]:
+    removed = landing.remove_stale_staging(src.platform, src.name)
+    if removed:
+        log.info("%s/%s: removed %d unfinished landing folder(s) of a crashed run", src.platform, src.name, removed)
+    manifests = landing.unpublished_batches(src.platform, src.name)
+    for manifest in manifests:
+        log.info("%s/%s: replaying landed batch %s", src.platform, src.name, manifest.parent.name)
+    return manifests
+
+
+def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[BatchResult]:
+    with PlatformClient(platform_settings(src.platform), src.prefix) as client:
+        if mode == INCREMENTAL:
+            watermark = lakehouse.watermark(src.name)
+            since = incremental_since(src, watermark, start_from())
+            landed = pull_incremental(client, src, since, watermark, progress)
+        else:
+            landed = pull_snapshot(client, src, progress)
+    if landed is None:
+        return [BatchResult(src.name, "", "empty", 0, 0, 0, 0, 0.0, "no records since the watermark")]
+    return [_publish_landed(lakehouse, *landed)]
+
+
+def _ingest_drop(lakehouse, src: Source, progress: Progress) -> list[BatchResult]:
+    drop = bank_drop_dir()
+    results = []
+    for drop_file in ready_files(drop, src.name, lakehouse.watermark(src.name)):
+        results.append(_publish_landed(lakehouse, *land_file(src, drop_file, progress)))
+        if results[-1].status == "held":
+            # Later days would move the watermark past the held file; they wait until
+            # an operator fixes or releases it.
+            log.error("bank: %s held; later %s files wait", drop_file.path.name, src.name)
+            break
+    return results
+
+
+def _publish_landed(lakehouse, manifest: Path, parts) -> BatchResult:
+    if parts is None:  # landed and confirmed by an earlier run
+        done = landing.read_manifest(manifest)
+        return BatchResult(done["dataset"], done["batch_id"], "already_published", done.get("rows", 0),
+                           0, 0, 0, 0.0, "landed and published before")
+    return _publish(lakehouse, load_batch(manifest, parts), manifest)
+
+
+def _publish(lakehouse, batch, manifest: Path) -> BatchResult:
+    started = time.perf_counter()
+    if batch.unknown_fields:
+        log.warning("%s: batch %s carries fields the contract does not list: %s",
+                    batch.dataset, batch.batch_id, ", ".join(batch.unknown_fields))
+    crashpoint("connectors.before_publish")
+    result = lakehouse.publish(batch)
+    crashpoint("connectors.after_publish")
+    landing.mark_published(manifest, result)
+    if not result.seconds:
+        result.seconds = time.perf_counter() - started
+    log.info("%s: batch %s %s: received %d, published %d, quarantined %d, duplicates %d",
+             batch.dataset, batch.batch_id, result.status, result.received, result.published,
+             result.quarantined, result.duplicates)
+    return result

@@ -1,0 +1,116 @@
+"""Where each platform is and how to log in: environment variables first, else Airflow.
+
+    CREDITLAKE_<PLATFORM>_BASE_URL       e.g. http://127.0.0.1:8765 (the connector appends /tax/v1)
+    CREDITLAKE_<PLATFORM>_CLIENT_ID
+    CREDITLAKE_<PLATFORM>_CLIENT_SECRET
+    CREDITLAKE_BANK_DROP                 the bank's file-drop folder
+    CREDITLAKE_LANDING_RETENTION_DAYS    raw landing retention (default 30)
+    CREDITLAKE_START_FROM                first incremental pull starts here (default 1970-01-01T00:00:00Z)
+    CREDITLAKE_PAGE_SIZE                 cap on every source's page size (e.g. for a slow platform)
+
+Inside Airflow, a platform whose variables are absent is read from the Connection
+`creditlake_<platform>` (host = base URL, login = client id, password = client secret).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from creditlake.config import env
+from creditlake.contract import platform as contract_platform
+from connectors.errors import ConfigError
+
+DEFAULT_START_FROM = "1970-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    platform: str
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)  # never printed, logged or landed
+
+
+def platform_settings(platform_name: str) -> PlatformSettings:
+    plat = contract_platform(platform_name)
+    stem = plat.env_prefix
+    names = {part: f"{stem}_{part}" for part in ("BASE_URL", "CLIENT_ID", "CLIENT_SECRET")}
+    values = {part: env(var) for part, var in names.items()}
+    if all(values.values()):
+        return PlatformSettings(plat.name, values["BASE_URL"].rstrip("/"),
+                                values["CLIENT_ID"], values["CLIENT_SECRET"])
+    from_airflow = _airflow_connection(plat.name)
+    if from_airflow is not None:
+        return from_airflow
+    missing = [var for part, var in names.items() if not values[part]]
+    raise ConfigError(
+        f"{plat.name}: missing configuration {', '.join(missing)} "
+        f"(set the environment variable(s) or the Airflow Connection {airflow_conn_id(plat.name)!r})")
+
+
+def airflow_conn_id(platform_name: str) -> str:
+    return "creditlake_" + platform_name.replace("-", "_")
+
+
+def _in_airflow() -> bool:
+    # Importing Airflow costs seconds; only a process Airflow started (task context
+    # variables set, or airflow already imported) looks there.
+    return "airflow" in sys.modules or bool(os.environ.get("AIRFLOW_CTX_DAG_ID"))
+
+
+def _airflow_connection(platform_name: str) -> PlatformSettings | None:
+    if not _in_airflow():
+        return None
+    try:
+        from airflow.sdk import Connection
+    except ImportError:
+        return None
+    conn_id = airflow_conn_id(platform_name)
+    try:
+        conn = Connection.get(conn_id)
+    except Exception:  # Airflow's own not-found types vary by version: "not configured" either way
+        return None
+    host = conn.host or ""
+    if "://" not in host:
+        scheme = conn.schema or "http"
+        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+    if not (host and conn.login and conn.password):
+        raise ConfigError(f"{platform_name}: Airflow Connection {conn_id!r} needs host, login and password")
+    return PlatformSettings(platform_name, host.rstrip("/"), conn.login, conn.password)
+
+
+def bank_drop_dir() -> Path:
+    value = env("CREDITLAKE_BANK_DROP")
+    if not value:
+        raise ConfigError("bank: missing configuration CREDITLAKE_BANK_DROP (the bank's file-drop folder)")
+    path = Path(value)
+    if not path.is_dir():
+        raise ConfigError(f"bank: CREDITLAKE_BANK_DROP={value} is not a folder")
+    return path
+
+
+def landing_retention_days() -> int:
+    value = env("CREDITLAKE_LANDING_RETENTION_DAYS", "30")
+    try:
+        days = int(value)
+    except ValueError:
+        raise ConfigError(f"CREDITLAKE_LANDING_RETENTION_DAYS={value!r} is not a whole number of days") from None
+    if days < 1:
+        raise ConfigError("CREDITLAKE_LANDING_RETENTION_DAYS must be at least 1")
+    return days
+
+
+def start_from() -> str:
+    return env("CREDITLAKE_START_FROM", DEFAULT_START_FROM)
+
+
+def page_size(default: int) -> int:
+    value = env("CREDITLAKE_PAGE_SIZE")
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 5000:
+        raise ConfigError(f"CREDITLAKE_PAGE_SIZE={value!r} must be a whole number in 1..5000")
+    return min(default, int(value))

@@ -1,0 +1,105 @@
+"""Declarative sources: each platform's datasets as configuration (dlt-like).
+
+Everything about a dataset's shape comes from creditlake.contract (path, key, cursor,
+fields, personal data); this module adds only how to pull it: page size, the lookback
+that re-reads late corrections, which modes the source supports and which datasets
+must be loaded first (a reading refers to its account, a confirmation to its invoice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from creditlake.contract import PLATFORMS, Dataset, platform as contract_platform
+
+INCREMENTAL, SNAPSHOT, FILE = "incremental", "snapshot", "file"
+MODES = (INCREMENTAL, SNAPSHOT)
+
+
+@dataclass(frozen=True)
+class Source:
+    """How to pull one dataset of one platform."""
+
+    contract: Dataset
+    prefix: str  # the platform's path prefix, "" for the file drop
+    page_size: int = 2000
+    # Late corrections become visible up to 2 days after their updated_at (contract
+    # section 1.3); re-reading 3 days behind the watermark catches them.
+    lookback: timedelta = timedelta(days=3)
+    modes: tuple[str, ...] = (INCREMENTAL, SNAPSHOT)
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.contract.name
+
+    @property
+    def platform(self) -> str:
+        return self.contract.platform
+
+    @property
+    def path(self) -> str:
+        return f"/{self.contract.name}"
+
+    @property
+    def snapshots_path(self) -> str:
+        return f"/{self.contract.name}/snapshots"
+
+    @property
+    def is_file_drop(self) -> bool:
+        return not self.prefix
+
+
+# Per-dataset settings that differ from the defaults. Large monthly feeds use big pages
+# (the contract allows 1..5000); small reference lists need no tuning.
+_OVERRIDES: dict[str, dict] = {
+    "meter_readings": {"page_size": 5000},
+    "tax_filings": {"page_size": 5000},
+    "ss_contributions": {"page_size": 5000},
+    "invoices": {"page_size": 5000},
+    "loans": {"modes": (FILE,)},
+    "repayments": {"modes": (FILE,)},
+}
+
+
+def _depends_on(ds: Dataset) -> tuple[str, ...]:
+    # A reference to another dataset of the same platform must be loaded first.
+    refs = {f.references[0] for f in ds.fields if f.references and f.references[0] != ds.name}
+    return tuple(sorted(refs))
+
+
+def _build() -> dict[str, dict[str, Source]]:
+    sources: dict[str, dict[str, Source]] = {}
+    for plat in PLATFORMS.values():
+        sources[plat.name] = {
+            ds.name: Source(contract=ds, prefix=plat.prefix, depends_on=_depends_on(ds),
+                            **_OVERRIDES.get(ds.name, {}))
+            for ds in plat.datasets}
+    return sources
+
+
+SOURCES = _build()
+
+
+def platform_sources(platform_name: str) -> list[Source]:
+    """The platform's sources in load order (a dataset after those it refers to)."""
+    contract_platform(platform_name)  # clear error for an unknown platform
+    pending = dict(SOURCES[platform_name])
+    ordered: list[Source] = []
+    while pending:
+        ready = [s for s in pending.values() if all(d not in pending for d in s.depends_on)]
+        if not ready:
+            raise ValueError(f"{platform_name}: circular dataset references {sorted(pending)}")
+        for src in ready:
+            ordered.append(pending.pop(src.name))
+    return ordered
+
+
+def source(platform_name: str, dataset_name: str) -> Source:
+    contract_platform(platform_name)
+    try:
+        return SOURCES[platform_name][dataset_name]
+    except KeyError:
+        raise KeyError(f"{platform_name} has no dataset {dataset_name!r}; expected one of "
+                       f"{', '.join(SOURCES[platform_name])}") from None

@@ -1,0 +1,81 @@
+"""Arrow schemas of the lakehouse tables, derived from the feed contract.
+
+pyiceberg creates each Iceberg table from these (field ids assigned on creation), and
+publishing casts every batch to them, so the contract is the single source of types.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from creditlake import contract
+from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+ARROW_TYPES = {
+    STR: pa.string(),
+    DATE: pa.date32(),
+    TS: UTC_TS,
+    PERIOD: pa.string(),  # 'YYYY-MM'
+    MONEY: pa.decimal128(18, 2),
+    INT: pa.int64(),
+    NUM: pa.decimal128(20, 4),
+}
+LINEAGE = [
+    pa.field("_batch_id", pa.string()),
+    pa.field("_ingested_at", UTC_TS),
+    pa.field("_source", pa.string()),
+    pa.field("_record_hash", pa.string()),  # sha256 of the canonical (pseudonymised) record
+]
+FILE_DATE = pa.field("_file_date", pa.date32())  # the bank's drop-file business day
+
+
+def is_file_dataset(dataset: str) -> bool:
+    return contract.dataset(dataset).platform == "bank"
+
+
+def version_column(dataset: str) -> str:
+    """The column that orders versions of one key: updated_at, or the bank file date."""
+    return "_file_date" if is_file_dataset(dataset) else "updated_at"
+
+
+def bronze_schema(dataset: str) -> pa.Schema:
+    ds = contract.dataset(dataset)
+    fields = [pa.field(f.name, ARROW_TYPES[f.type]) for f in ds.fields]
+    if is_file_dataset(dataset):
+        fields.append(FILE_DATE)
+    return pa.schema(fields + LINEAGE)
+
+
+QUARANTINE = pa.schema([
+    pa.field("dataset", pa.string()),
+    pa.field("batch_id", pa.string()),
+    pa.field("row_number", pa.int64()),  # 0-based position in the batch as received
+    pa.field("record_key", pa.string()),  # JSON object of the key fields (PII pseudonymised)
+    pa.field("reason_codes", pa.string()),  # comma list of creditlake.contract.REASONS keys
+    pa.field("reason_detail", pa.string()),
+    pa.field("raw", pa.string()),  # the record as received, PII fields pseudonymised
+    pa.field("source", pa.string()),
+    pa.field("record_hash", pa.string()),  # same canonical hash as bronze: re-reads are not re-quarantined
+    pa.field("quarantined_at", UTC_TS),
+])
+
+INGEST_LOG = pa.schema([
+    pa.field("dataset", pa.string()),
+    pa.field("platform", pa.string()),
+    pa.field("batch_id", pa.string()),
+    pa.field("mode", pa.string()),
+    pa.field("status", pa.string()),  # published | held
+    pa.field("received", pa.int64()),
+    pa.field("published", pa.int64()),
+    pa.field("quarantined", pa.int64()),
+    pa.field("duplicates", pa.int64()),
+    pa.field("unknown_fields", pa.string()),
+    pa.field("quarantine_reasons", pa.string()),  # JSON {reason: rows}
+    pa.field("watermark", pa.string()),
+    pa.field("as_of", UTC_TS),
+    pa.field("message", pa.string()),
+    pa.field("started_at", UTC_TS),
+    pa.field("finished_at", UTC_TS),
+    pa.field("landing_manifest", pa.string()),
+])

@@ -1,0 +1,132 @@
+"""The end-of-demo summary: rows per layer, quarantine by reason, warnings, extract, how-tos."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from creditlake.config import PROJECT_ROOT, warehouse_dir
+from creditlake.contract import DATASETS, PLATFORMS
+
+
+def published_marts() -> Path:
+    return warehouse_dir() / "marts" / "published" / "creditlake.duckdb"
+
+
+def landing_counts() -> dict:
+    root = warehouse_dir() / "landing"
+    files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+
+
+def bronze_counts() -> dict[str, int]:
+    from creditlake.lakehouse.catalog import table
+
+    counts = {}
+    for dataset in DATASETS:
+        tbl = table(f"bronze.{dataset}")
+        snap = tbl.current_snapshot() if tbl is not None else None
+        counts[dataset] = int(snap.summary.additional_properties.get("total-records", 0)) if snap and snap.summary else 0
+    return counts
+
+
+def quarantine_reasons() -> Counter:
+    from creditlake.lakehouse.read import quarantine
+
+    reasons: Counter = Counter()
+    for platform in PLATFORMS:
+        for codes in quarantine(platform).column("reason_codes").to_pylist():
+            for code in (codes or "unknown").split(","):
+                reasons[code.strip()] += 1
+    return reasons
+
+
+def marts_counts() -> tuple[dict[str, int], list[tuple]]:
+    """Rows per model in the published marts copy, and warnings by signal and level."""
+    import duckdb
+
+    path = published_marts()
+    if not path.exists():
+        return {}, []
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.sql("select table_schema, table_name from information_schema.tables "
+                         "where table_schema not in ('bronze', 'information_schema') and table_type = 'BASE TABLE' "
+                         "order by 1, 2").fetchall()
+        counts = {f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
+        warnings = []
+        risk = [(s, t) for s, t in tables if t == "fct_risk_warnings"]
+        if risk:
+            s, t = risk[0]
+            cols = [c for (c,) in con.sql(f"select column_name from information_schema.columns "
+                                          f"where table_schema = '{s}' and table_name = '{t}'").fetchall()]
+            signal = next((c for c in cols if "signal" in c), None)
+            level = next((c for c in cols if "level" in c or "severity" in c), None)
+            if signal and level:
+                warnings = con.sql(f'select "{signal}", "{level}", count(*) from "{s}"."{t}" '
+                                   f"group by all order by 1, 2").fetchall()
+    return counts, warnings
+
+
+def print_summary(console: Console, root: Path, period: str, runs: dict[str, str], timings: dict) -> dict:
+    from creditlake.extracts.config import load_config
+    from creditlake.orchestration.alerts import read_alerts
+
+    console.rule("[bold green]creditlake demo: summary")
+    runs_ok = sum(state == "success" for state in runs.values())
+    console.print(f"DAG runs: {runs_ok}/{len(runs)} succeeded")
+
+    landing, bronze = landing_counts(), bronze_counts()
+    reasons = quarantine_reasons()
+    marts, warnings = marts_counts()
+    layers = Table("layer", "rows / files", title="rows per layer")
+    layers.add_row("landing (raw files)", f"{landing['files']} files, {landing['bytes'] / 1e6:.1f} MB")
+    layers.add_row("bronze (Iceberg, all versions)", f"{sum(bronze.values()):,}")
+    layers.add_row("quarantine", f"{sum(reasons.values()):,} reason hits")
+    for name, n in marts.items():
+        if ".fct_" in name or ".dim_" in name or ".rpt_" in name:
+            layers.add_row(f"marts  {name}", f"{n:,}")
+    layers.add_row("marts (all models)", f"{sum(marts.values()):,} in {len(marts)} tables")
+    console.print(layers)
+
+    q = Table("reason", "rows", title="quarantined rows by reason")
+    for reason, n in reasons.most_common():
+        q.add_row(reason, f"{n:,}")
+    console.print(q)
+
+    w = Table("signal", "level", "warnings", title="early warnings by signal and level (fct_risk_warnings)")
+    for signal, level, n in warnings:
+        w.add_row(str(signal), str(level), f"{n:,}")
+    console.print(w)
+
+    alerts = Counter((a.kind, a.level) for a in read_alerts())
+    if alerts:
+        console.print("pipeline alerts: " + ", ".join(f"{k} ({lvl}): {n}" for (k, lvl), n in sorted(alerts.items())))
+
+    folder = load_config().drop_dir
+    manifest = folder / "inclusive_finance" / period / "manifest.json"
+    checks = folder / "inclusive_finance" / period / f"inclusive_finance_checks_{period}.csv"
+    console.print(f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: {manifest}")
+    if checks.exists():
+        for line in checks.read_text(encoding="utf-8").splitlines()[1:]:
+            cells = line.split(",")
+            console.print(f"  {cells[2]:<24} {cells[-1]}")
+
+    env_file = root / "env.sh"
+    data_docs = warehouse_dir() / "gx" / "data_docs" / "local_site" / "index.html"
+    console.print(f"""
+[bold]next steps[/]
+  Airflow UI   : source {env_file} && .venv/bin/airflow api-server   -> http://127.0.0.1:8080 (no login)
+  Data Docs    : {data_docs if data_docs.exists() else '(built by the maintenance DAG) ' + str(data_docs)}
+  dbt docs     : source {env_file} && cd {PROJECT_ROOT / 'dbt_project'} && ../.venv/bin/dbt docs generate && ../.venv/bin/dbt docs serve --port 8081
+  query marts  : .venv/bin/python -c "import duckdb; print(duckdb.connect('{published_marts()}', read_only=True).sql('select * from marts.fct_loan_month limit 10'))"
+  re-run extract: source {env_file} && .venv/bin/creditlake extract --period {period}
+""")
+    console.print("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    return {"runs": runs, "landing": landing, "bronze": bronze, "quarantine": dict(reasons), "marts": marts,
+            "warnings": [list(w) for w in warnings], "alerts": {f"{k}/{lvl}": n for (k, lvl), n in alerts.items()},
+            "extract_manifest": str(manifest), "timings": timings,
+            "manifest": json.loads(manifest.read_text()) if manifest.exists() else None}

@@ -1,0 +1,131 @@
+"""Transformation: bronze (Iceberg) -> DuckDB marts with dbt, then publish the marts file.
+
+    build()  = export_bronze_views -> `dbt build` in-process (dbtRunner) -> atomic copy of the
+               DuckDB file to WAREHOUSE/marts/published/creditlake.duckdb after a green build.
+
+Readers (extracts, notebooks, the bank's tools) only ever open the published copy, so a
+failing or running build never shows them half-built marts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from creditlake.config import PROJECT_ROOT, warehouse_dir
+
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+
+
+class TransformError(RuntimeError):
+    """dbt build failed; the published marts were left as they were."""
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    marts_db: Path
+    published_db: Path | None
+    snapshots: dict[str, int | None] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # e.g. {"success": 120, "pass": 300}
+    failures: list[str] = field(default_factory=list)
+
+
+def marts_db() -> Path:
+    return warehouse_dir() / "marts" / "creditlake.duckdb"
+
+
+def published_db() -> Path:
+    return warehouse_dir() / "marts" / "published" / "creditlake.duckdb"
+
+
+def dbt_env() -> None:
+    """dbt reads the warehouse path and profile from the environment (never --vars, which
+    would defeat partial parsing)."""
+    os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())
+    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT))
+
+
+def run_dbt(args: list[str], show_progress: bool = True):
+    """Invoke dbt in-process in the project; returns dbt's dbtRunnerResult."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when transforming
+
+    dbt_env()
+    callbacks = []
+    progress = None
+    if show_progress:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} nodes"),
+                            TimeElapsedColumn(), transient=False)
+        task = progress.add_task("dbt " + args[0], total=None)
+
+        def on_event(event) -> None:
+            if event.info.name == "NodeFinished":
+                node = event.data.node_info
+                progress.update(task, advance=1, description=f"dbt {args[0]}: {node.node_name} {node.node_status}")
+
+        callbacks.append(on_event)
+        progress.start()
+    try:
+        return dbtRunner(callbacks=callbacks).invoke(
+            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", os.environ["DBT_PROFILES_DIR"]])
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def publish(source: Path, target: Path) -> Path:
+    """Copy the marts file next to its final place, then rename: readers see old or new, never half."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def build(select: str | None = None, full_refresh: bool = False, show_progress: bool = True) -> BuildResult:
+    """Export the bronze views, run `dbt build` (optionally a selection), publish on success."""
+    from creditlake.lakehouse import export_bronze_views
+
+    db = marts_db()
+    pinned = export_bronze_views(db)
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    outcome = run_dbt(args, show_progress=show_progress)
+    statuses: dict[str, int] = {}
+    failures: list[str] = []
+    for node in getattr(outcome.result, "results", None) or []:
+        status = str(node.status)
+        statuses[status] = statuses.get(status, 0) + 1
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{node.node.unique_id}: {status}: {(node.message or '').strip()[:300]}")
+    result = BuildResult(success=bool(outcome.success), marts_db=db, published_db=None,
+                         snapshots=pinned, statuses=statuses, failures=failures)
+    if outcome.exception is not None and not failures:
+        failures.append(f"dbt: {outcome.exception}")
+    if not outcome.success:
+        raise TransformError("dbt build failed; published marts unchanged:\n  " + "\n  ".join(failures or ["see dbt log"]))
+    result.published_db = publish(db, published_db())
+    return result
+
+
+def command(
+    select: str = typer.Option(None, "--select", "-s", help="dbt node selection (default: everything)"),
+    full_refresh: bool = typer.Option(False, help="Rebuild incremental models from all of bronze"),
+) -> None:
+    """Build the marts from bronze with dbt and publish them (creditlake transform)."""
+    try:
+        result = build(select=select, full_refresh=full_refresh)
+    except TransformError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(result.statuses.items()))
+    typer.echo(f"dbt build green ({counts}); published {result.published_db}")

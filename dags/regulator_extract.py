@@ -1,0 +1,5 @@
+"""Airflow DAG file: Monthly regulator extracts (inclusive-finance report, loan-level extract)."""
+
+from creditlake.orchestration.extract import extract_dag
+
+regulator_extract = extract_dag()

@@ -1,0 +1,7 @@
+{# Uniqueness of a compound key (dbt_utils.unique_combination_of_columns is not reachable). #}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -1,0 +1,60 @@
+{# Invoice buyers given by name only (one row per distinct name as typed): the name with its
+   legal form, the same name seen on other invoices with a uscc, the name with its legal form
+   reduced to a class (LLC, JSC), the name without its legal form; each only when it points to exactly one enterprise. #}
+with buyers as (
+    select buyer_name, any_value(buyer_exact_key) as exact_key, any_value(buyer_form_key) as form_key,
+           any_value(buyer_name_key) as name_key
+    from {{ ref('stg_supply_chain__invoices') }}
+    where buyer_uscc is null
+    group by buyer_name
+),
+
+aliases as (
+    select * from {{ ref('int_enterprise_aliases') }}
+),
+
+candidates as (
+    select b.buyer_name, 1 as rank, 'name_exact' as method, 0.97 as confidence, x.uscc
+    from buyers as b join aliases as x on x.exact_key = b.exact_key
+    union all
+    select i.buyer_name, 2, 'name_seen_with_uscc', 0.95, i.buyer_uscc
+    from {{ ref('stg_supply_chain__invoices') }} as i
+    where i.buyer_uscc is not null and i.buyer_name in (select buyer_name from buyers)
+    union all
+    select b.buyer_name, 3, 'name_legal_form_class', 0.93, x.uscc
+    from buyers as b join aliases as x on x.form_key = b.form_key
+    union all
+    select b.buyer_name, 4, 'name_without_legal_form', 0.9, x.uscc
+    from buyers as b join aliases as x on x.name_key = b.name_key
+),
+
+per_rank as (
+    select buyer_name, rank, any_value(method) as method, any_value(confidence) as confidence,
+           min(uscc) as uscc, count(distinct uscc) as n
+    from candidates
+    group by buyer_name, rank
+),
+
+best as (
+    select buyer_name, method, confidence, uscc
+    from per_rank where n = 1
+    qualify row_number() over (partition by buyer_name order by rank) = 1
+),
+
+ambiguous as (
+    select distinct buyer_name from per_rank where n > 1
+)
+
+select
+    'invoice_buyer' as source,
+    b.buyer_name as source_id,
+    best.uscc,
+    case
+        when best.uscc is not null then best.method
+        when amb.buyer_name is not null then 'unresolved_ambiguous'
+        else 'unresolved_no_match'
+    end as method,
+    coalesce(best.confidence, 0.0) as confidence
+from buyers as b
+left join best using (buyer_name)
+left join ambiguous as amb using (buyer_name)

@@ -1,0 +1,67 @@
+{# Utility accounts: the platform's uscc when given; otherwise, in order of confidence, the
+   holder name (legal form kept) with the address, the name with the address (legal form
+   dropped), the name alone (legal form kept, then dropped) when exactly one enterprise
+   bears it. Anything else stays unresolved: a wrong match costs more than a missing one. #}
+with accounts as (
+    select account_no, uscc, exact_key, form_key, name_key, address_key
+    from {{ ref('stg_utility__utility_accounts') }}
+),
+
+aliases as (
+    select * from {{ ref('int_enterprise_aliases') }}
+),
+
+candidates as (
+    select a.account_no, 1 as rank, 'name_address' as method, 0.99 as confidence, x.uscc
+    from accounts as a join aliases as x on x.exact_key = a.exact_key and x.address_key = a.address_key
+    where a.uscc is null
+    union all
+    select a.account_no, 2, 'name_address', 0.98, x.uscc
+    from accounts as a join aliases as x on x.name_key = a.name_key and x.address_key = a.address_key
+    where a.uscc is null
+    union all
+    select a.account_no, 3, 'name_only', 0.95, x.uscc
+    from accounts as a join aliases as x on x.exact_key = a.exact_key
+    where a.uscc is null
+    union all
+    select a.account_no, 4, 'name_only', 0.93, x.uscc
+    from accounts as a join aliases as x on x.form_key = a.form_key
+    where a.uscc is null
+    union all
+    select a.account_no, 5, 'name_only', 0.9, x.uscc
+    from accounts as a join aliases as x on x.name_key = a.name_key
+    where a.uscc is null
+),
+
+per_rank as (
+    select account_no, rank, any_value(method) as method, any_value(confidence) as confidence,
+           min(uscc) as uscc, count(distinct uscc) as n
+    from candidates
+    group by account_no, rank
+),
+
+best as (
+    -- the most confident level that names exactly one enterprise
+    select account_no, method, confidence, uscc
+    from per_rank where n = 1
+    qualify row_number() over (partition by account_no order by rank) = 1
+),
+
+ambiguous as (
+    select distinct account_no from per_rank where n > 1
+)
+
+select
+    'utility_account' as source,
+    a.account_no as source_id,
+    coalesce(a.uscc, b.uscc) as uscc,
+    case
+        when a.uscc is not null then 'source_uscc'
+        when b.uscc is not null then b.method
+        when amb.account_no is not null then 'unresolved_ambiguous'
+        else 'unresolved_no_match'
+    end as method,
+    case when a.uscc is not null then 1.0 else coalesce(b.confidence, 0.0) end as confidence
+from accounts as a
+left join best as b using (account_no)
+left join ambiguous as amb using (account_no)

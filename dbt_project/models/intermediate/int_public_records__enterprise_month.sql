@@ -1,0 +1,18 @@
+{# New negative public records per enterprise and month of decision, listing or filing. #}
+with records as (
+    select uscc, date_trunc('month', decided_on) as month, 'penalty' as kind, amount from {{ ref('stg_commerce__penalties') }}
+    union all
+    select uscc, date_trunc('month', listed_on), 'abnormal_operation', null from {{ ref('stg_commerce__abnormal_operations') }}
+    union all
+    select uscc, date_trunc('month', filed_on), 'dishonest_debtor', amount from {{ ref('stg_commerce__dishonest_debtors') }}
+)
+
+select
+    uscc,
+    cast(month as date) as month,
+    count(*) filter (where kind = 'penalty') as new_penalties,
+    coalesce(sum(amount) filter (where kind = 'penalty'), 0) as penalty_amount,
+    count(*) filter (where kind = 'abnormal_operation') as new_abnormal_listings,
+    count(*) filter (where kind = 'dishonest_debtor') as new_dishonest_records
+from records
+group by all

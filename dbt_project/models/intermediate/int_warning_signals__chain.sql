@@ -1,0 +1,30 @@
+{# Distress of a core enterprise passed on to the members of its chain: in each month the core
+   shows red signals, every member whose main chain it leads gets a core_enterprise_distress signal. #}
+with thresholds as (
+    select * from {{ ref('warning_thresholds') }}
+    where threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
+      and signal = 'core_enterprise_distress'
+),
+
+core_red as (
+    select s.uscc as core_uscc, s.month, cast(count(distinct s.signal) as double) as core_red_signals
+    from {{ ref('int_warning_signals__own') }} as s
+    join {{ ref('stg_supply_chain__core_enterprises') }} as c on c.uscc = s.uscc
+    where s.level = 'red'
+    group by all
+)
+
+select
+    m.member_uscc as uscc,
+    r.month,
+    t.signal,
+    t.metric,
+    r.core_red_signals as value,
+    t.amber_threshold,
+    t.red_threshold,
+    t.threshold_version,
+    case when r.core_red_signals >= t.red_threshold then 'red' else 'amber' end as level
+from core_red as r
+join {{ ref('int_supply_chain__members') }} as m on m.core_uscc = r.core_uscc and m.is_main_chain
+cross join thresholds as t
+where r.core_red_signals >= t.amber_threshold

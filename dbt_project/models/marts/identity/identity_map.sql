@@ -1,0 +1,10 @@
+{# Every identifier the sources use for an enterprise other than its own uscc, with the uscc it
+   resolves to, how (method) and how sure (confidence). Unresolved identifiers stay, uscc null. #}
+select
+    source,
+    source_id,
+    uscc,
+    method,
+    confidence,
+    uscc is not null as is_resolved
+from {{ ref('int_identity_map') }}

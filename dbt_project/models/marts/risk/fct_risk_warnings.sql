@@ -1,0 +1,75 @@
+{# One row per warning episode: an unbroken run of months in which a signal fires for an
+   enterprise. Level is red if any month was red; status is new (first seen in the as-of
+   month), ongoing (still firing then) or resolved. Loans and exposure affected are the
+   enterprise's loans outstanding in the episode's last month. #}
+with signals as (
+    select * from {{ ref('int_warning_signals__own') }}
+    union all by name
+    select * from {{ ref('int_warning_signals__chain') }}
+),
+
+islands as (
+    select *,
+        {{ months_between("date '2000-01-01'", 'month') }}
+            - row_number() over (partition by uscc, signal order by month) as island
+    from signals
+),
+
+episodes as (
+    select
+        uscc,
+        signal,
+        any_value(metric) as metric,
+        any_value(threshold_version) as threshold_version,
+        any_value(amber_threshold) as amber_threshold,
+        any_value(red_threshold) as red_threshold,
+        min(month) as first_seen_month,
+        max(month) as last_seen_month,
+        count(*) as months_active,
+        case when bool_or(level = 'red') then 'red' else 'amber' end as level,
+        min(month) filter (where level = 'red') as first_red_month,
+        arg_min(value, month) as evidence_first_value,
+        arg_max(value, month) as evidence_last_value
+    from islands
+    group by uscc, signal, island
+),
+
+as_of as (
+    select max(month) as month from {{ ref('int_calendar__months') }}
+),
+
+affected as (
+    select uscc, month,
+           list(loan_id order by loan_id) as loan_ids,
+           sum(exposure) as exposure
+    from {{ ref('fct_loan_month') }}
+    where exposure > 0
+    group by all
+)
+
+select
+    md5(e.uscc || '|' || e.signal || '|' || cast(e.first_seen_month as varchar)) as warning_id,
+    e.uscc,
+    e.signal,
+    e.level,
+    e.first_seen_month,
+    e.last_seen_month,
+    e.first_red_month,
+    cast(e.months_active as integer) as months_active,
+    case
+        when e.first_seen_month = as_of.month then 'new'
+        when e.last_seen_month = as_of.month then 'ongoing'
+        else 'resolved'
+    end as status,
+    e.metric,
+    cast(e.evidence_first_value as double) as evidence_first_value,
+    cast(e.evidence_last_value as double) as evidence_last_value,
+    cast(e.amber_threshold as double) as amber_threshold,
+    cast(e.red_threshold as double) as red_threshold,
+    e.threshold_version,
+    coalesce(array_to_string(a.loan_ids, ','), '') as affected_loan_ids,
+    cast(coalesce(len(a.loan_ids), 0) as integer) as affected_loans,
+    cast(coalesce(a.exposure, 0) as decimal(18, 2)) as affected_exposure
+from episodes as e
+cross join as_of
+left join affected as a on a.uscc = e.uscc and a.month = e.last_seen_month

@@ -1,0 +1,20 @@
+{{ config(unique_key='record_id') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'abnormal_operations')) }}
+),
+
+typed as (
+    select
+        trim(record_id) as record_id,
+        upper(trim(uscc)) as uscc,
+        cast(listed_on as date) as listed_on,
+        trim(reason) as reason,
+        cast(removed_on as date) as removed_on,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'record_id') }}

@@ -1,0 +1,21 @@
+{{ config(unique_key='case_no') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'dishonest_debtors')) }}
+),
+
+typed as (
+    select
+        trim(case_no) as case_no,
+        upper(trim(uscc)) as uscc,
+        trim(court) as court,
+        cast(filed_on as date) as filed_on,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(cleared_on as date) as cleared_on,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'case_no') }}

@@ -1,0 +1,21 @@
+{{ config(unique_key='penalty_id') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'penalties')) }}
+),
+
+typed as (
+    select
+        trim(penalty_id) as penalty_id,
+        upper(trim(uscc)) as uscc,
+        cast(decided_on as date) as decided_on,
+        trim(authority) as authority,
+        lower(trim(category)) as category,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'penalty_id') }}

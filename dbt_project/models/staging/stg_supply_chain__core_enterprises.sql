@@ -1,0 +1,19 @@
+{{ config(unique_key='uscc') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'core_enterprises')) }}
+),
+
+typed as (
+    select
+        upper(trim(uscc)) as uscc,
+        trim(name) as core_name,
+        trim(chain_name) as chain_name,
+        cast(confirmed_credit_limit as decimal(18, 2)) as confirmed_credit_limit,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'uscc') }}

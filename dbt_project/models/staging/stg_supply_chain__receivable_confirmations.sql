@@ -1,0 +1,22 @@
+{{ config(unique_key='confirmation_id') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'receivable_confirmations')) }}
+),
+
+typed as (
+    select
+        trim(confirmation_id) as confirmation_id,
+        upper(trim(core_uscc)) as core_uscc,
+        upper(trim(supplier_uscc)) as supplier_uscc,
+        trim(invoice_no) as invoice_no,
+        cast(confirmed_amount as decimal(18, 2)) as confirmed_amount,
+        cast(confirmed_on as date) as confirmed_on,
+        cast(matures_on as date) as matures_on,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'confirmation_id') }}

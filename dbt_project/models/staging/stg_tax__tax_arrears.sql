@@ -1,0 +1,21 @@
+{{ config(unique_key='arrear_id') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'tax_arrears')) }}
+),
+
+typed as (
+    select
+        trim(arrear_id) as arrear_id,
+        upper(trim(taxpayer_id)) as taxpayer_id,
+        lower(trim(tax_type)) as tax_type,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(since as date) as since,
+        cast(settled_on as date) as settled_on,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'arrear_id') }}

@@ -1,0 +1,19 @@
+{{ config(unique_key='taxpayer_id') }}
+
+with arrived as (
+    {{ bronze_since_last_run(source('bronze', 'taxpayers')) }}
+),
+
+typed as (
+    select
+        upper(trim(taxpayer_id)) as taxpayer_id,
+        lower(trim(taxpayer_kind)) as taxpayer_kind,
+        upper(trim(credit_rating)) as credit_rating,
+        cast(rating_year as integer) as rating_year,
+        cast(updated_at as timestamptz) as updated_at,
+        _ingested_at,
+        _batch_id
+    from arrived
+)
+
+{{ newest_per_key('typed', 'taxpayer_id') }}

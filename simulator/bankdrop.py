@@ -1,0 +1,78 @@
+"""The bank core system's daily file drop (contract section 5).
+
+For every business day with rows and `_file_date` <= the clock's date, writes
+loans_YYYYMMDD.csv.gz and repayments_YYYYMMDD.csv.gz, each followed by its
+`<file>.sha256` companion ("<hex>  <filename>\\n"). Both are written under a temporary
+name and renamed, the companion last, so a reader never sees a partial file as
+complete. Files already complete are left alone; the bytes are deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from simulator.snapshots import write_gzip
+from simulator.wire import batches, csv_header, csv_lines, wire_columns
+
+BANK_DATASETS = ("loans", "repayments")
+
+
+class BankDrop:
+    def __init__(self, data_dir: Path, drop_dir: Path):
+        self.data_dir, self.drop_dir = Path(data_dir), Path(drop_dir)
+        self._tables: dict[str, pa.Table] = {}
+        self._lock = threading.Lock()
+
+    def _table(self, dataset: str) -> pa.Table:
+        if dataset not in self._tables:
+            path = self.data_dir / "bank" / f"{dataset}.parquet"
+            if not path.exists():
+                raise FileNotFoundError(f"{path} is missing: regenerate the data folder")
+            table = pq.read_table(path)
+            order = pc.sort_indices(table, [("_file_date", "ascending")])  # stable: keeps row order per day
+            self._tables[dataset] = table.take(order)
+        return self._tables[dataset]
+
+    def write_through(self, day: str) -> list[Path]:
+        """Drop every file with _file_date <= `day` ('YYYY-MM-DD') not yet complete; return new files."""
+        with self._lock:
+            self.drop_dir.mkdir(parents=True, exist_ok=True)
+            written = []
+            for dataset in BANK_DATASETS:
+                written += self._write_dataset(dataset, day)
+            return written
+
+    def _write_dataset(self, dataset: str, day: str) -> list[Path]:
+        table = self._table(dataset)
+        dates = table.column("_file_date").combine_chunks()
+        values, counts = np.unique(dates.to_numpy(zero_copy_only=False).astype(str), return_counts=True)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        written = []
+        lines = None
+        header = csv_header(wire_columns(table, dataset))
+        for i, file_date in enumerate(values):
+            if file_date > day:
+                break
+            name = f"{dataset}_{file_date.replace('-', '')}.csv.gz"
+            target = self.drop_dir / name
+            companion = self.drop_dir / (name + ".sha256")
+            if target.exists() and companion.exists():
+                continue
+            if lines is None:  # encode once, only when some file is due
+                lines = csv_lines(batches(table), dataset)
+            tag = f"{os.getpid()}-{threading.get_ident()}"  # several servers may share a drop folder
+            tmp = self.drop_dir / f".{name}.part{tag}"
+            _size, digest = write_gzip(tmp, header, [lines.span(int(bounds[i]), int(bounds[i + 1]))])
+            tmp.replace(target)
+            tmp_sha = self.drop_dir / f".{name}.sha256.part{tag}"
+            tmp_sha.write_text(f"{digest}  {name}\n")
+            tmp_sha.replace(companion)
+            written += [target, companion]
+        return written

@@ -1,0 +1,275 @@
+"""Bad records: extra rows with exactly one defect each, every one listed in the truth.
+
+A bad row is a copy of a good row (so everything else about it is plausible, including its
+updated_at) given a fresh key that no good row has, then broken in ONE field. Conflicting
+duplicates are two copies with the same fresh key and updated_at and one differing value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from creditlake.contract import DATASETS, REASONS
+from creditlake.uscc import ALPHABET
+from simulator import gen_common as gc
+from simulator.gen_enterprises import mint_legacy, unique_usccs
+
+BAD_SHARE = 0.005  # of a dataset's good rows, split over its reasons
+MIN_GOOD_ROWS = 150  # smaller datasets get none: a handful of rows must not be mostly bad
+
+# Which field each reason breaks, per dataset (a reason not listed does not fit the dataset).
+PLAN: dict[str, dict[str, str]] = {
+    "enterprises": {"invalid_uscc": "uscc", "invalid_identifier": "industry_code", "missing_required": "name",
+                    "unknown_code": "status", "negative_value": "registered_capital", "future_date": "established_on",
+                    "malformed_value": "established_on", "conflicting_duplicate": "registered_capital",
+                    "invalid_utf8": "name", "out_of_range": "registered_capital"},
+    "enterprise_changes": {"invalid_uscc": "uscc", "missing_required": "change_date", "unknown_code": "change_type",
+                           "future_date": "change_date", "malformed_value": "change_date",
+                           "conflicting_duplicate": "after", "invalid_utf8": "after"},
+    "penalties": {"invalid_uscc": "uscc", "missing_required": "authority", "unknown_code": "category",
+                  "negative_value": "amount", "future_date": "decided_on", "malformed_value": "amount",
+                  "conflicting_duplicate": "amount", "invalid_utf8": "authority", "out_of_range": "amount"},
+    "abnormal_operations": {"invalid_uscc": "uscc", "missing_required": "reason", "future_date": "listed_on",
+                            "malformed_value": "listed_on", "conflicting_duplicate": "reason", "invalid_utf8": "reason"},
+    "dishonest_debtors": {"invalid_uscc": "uscc", "missing_required": "court", "negative_value": "amount",
+                          "future_date": "filed_on", "malformed_value": "filed_on", "conflicting_duplicate": "amount",
+                          "invalid_utf8": "court", "out_of_range": "amount"},
+    "taxpayers": {"invalid_uscc": "taxpayer_id", "missing_required": "credit_rating", "unknown_code": "credit_rating",
+                  "malformed_value": "rating_year", "conflicting_duplicate": "credit_rating", "out_of_range": "rating_year"},
+    "tax_filings": {"invalid_uscc": "taxpayer_id", "unknown_code": "tax_type", "negative_value": "tax_payable",
+                    "future_date": "period", "malformed_value": "declared_revenue",
+                    "conflicting_duplicate": "declared_revenue", "out_of_range": "declared_revenue"},
+    "tax_arrears": {"invalid_uscc": "taxpayer_id", "missing_required": "amount", "unknown_code": "tax_type",
+                    "negative_value": "amount", "future_date": "since", "malformed_value": "since",
+                    "conflicting_duplicate": "amount", "out_of_range": "amount"},
+    "ss_contributions": {"invalid_uscc": "uscc", "missing_required": "contribution_due", "negative_value": "contribution_paid",
+                         "future_date": "period", "malformed_value": "period", "conflicting_duplicate": "contribution_paid",
+                         "out_of_range": "insured_headcount"},
+    "utility_accounts": {"invalid_uscc": "uscc", "missing_required": "holder_name", "unknown_code": "utility",
+                         "future_date": "opened_on", "malformed_value": "opened_on", "conflicting_duplicate": "address",
+                         "invalid_utf8": "holder_name"},
+    "meter_readings": {"missing_required": "consumption", "negative_value": "consumption", "future_date": "period",
+                       "malformed_value": "consumption", "conflicting_duplicate": "consumption",
+                       "unresolved_reference": "account_no", "out_of_range": "consumption"},
+    "core_enterprises": {"invalid_uscc": "uscc", "missing_required": "chain_name", "negative_value": "confirmed_credit_limit",
+                         "conflicting_duplicate": "confirmed_credit_limit", "invalid_utf8": "name",
+                         "out_of_range": "confirmed_credit_limit"},
+    "invoices": {"invalid_uscc": "seller_uscc", "missing_required": "buyer_name", "unknown_code": "status",
+                 "negative_value": "amount", "future_date": "issued_on", "malformed_value": "amount",
+                 "conflicting_duplicate": "amount", "invalid_utf8": "seller_name", "out_of_range": "amount"},
+    "receivable_confirmations": {"invalid_uscc": "core_uscc", "missing_required": "confirmed_amount",
+                                 "negative_value": "confirmed_amount", "future_date": "confirmed_on",
+                                 "malformed_value": "matures_on", "conflicting_duplicate": "confirmed_amount",
+                                 "unresolved_reference": "invoice_no", "out_of_range": "confirmed_amount"},
+    "loans": {"invalid_uscc": "uscc", "missing_required": "branch_id", "unknown_code": "classification",
+              "negative_value": "outstanding_principal", "future_date": "contract_date", "malformed_value": "maturity_date",
+              "conflicting_duplicate": "outstanding_principal", "invalid_utf8": "branch_id", "out_of_range": "annual_rate"},
+    "repayments": {"missing_required": "principal_due", "negative_value": "principal_paid", "future_date": "paid_on",
+                   "malformed_value": "due_on", "conflicting_duplicate": "interest_paid",
+                   "unresolved_reference": "loan_id", "out_of_range": "principal_due"},
+}
+UNKNOWN_CODES = {"status": "dormant", "change_type": "merger", "category": "traffic", "credit_rating": "E",
+                 "tax_type": "iit", "utility": "gas", "classification": "watch"}
+OUT_OF_RANGE = {"registered_capital": "99999999999999.00", "amount": "9999999999999.00", "rating_year": "1850",
+                "declared_revenue": "9999999999999.00", "insured_headcount": "10000000", "consumption": "1000000000000.0",
+                "confirmed_credit_limit": "99999999999999.00", "confirmed_amount": "9999999999999.00",
+                "annual_rate": "5.0000", "principal_due": "9999999999999.00"}
+MALFORMED = {"date": ["2026-13-45", "2026-02-30", "20260115", "not-a-date"], "period": ["2026-13", "202605", "abc"],
+             "money": ["abc", "n/a", "1.2.3"], "num": ["abc", "n/a", "1.2.3"], "int": ["12a", "abc", "1.2.3"]}
+CODE_ALTERNATIVE = {"credit_rating": ("A", "B")}
+
+for _plan in PLAN.values():
+    assert set(_plan) <= set(REASONS), _plan
+
+
+class FreshKeys:
+    """Keys no good row has. USCC-keyed rows take a valid code of no enterprise (ghosts);
+    id-keyed rows take numbers from a range good ids never reach."""
+
+    def __init__(self, dataset: str, seed: int, real_uscc: pa.Array, regions: np.ndarray, first_mi: int,
+                 accounts: pa.Array | None = None):
+        # One instance per dataset (keys only need to be fresh within their dataset), so
+        # datasets can be processed in parallel and still come out the same every run.
+        self.rng = gc.rng_for(seed, f"fresh-keys-{dataset}")
+        self.taken, self.regions = real_uscc, regions
+        self.first_mi, self.accounts = first_mi, accounts
+        self.counter = 0
+
+    def ghost(self, k: int) -> pa.Array:
+        regions = self.regions[self.rng.integers(0, len(self.regions), k)]
+        out = unique_usccs(self.rng, regions, np.ones(k, np.int64), exclude=self.taken)
+        self.taken = pa.concat_arrays([self.taken, out])
+        return out
+
+    def numbers(self, k: int) -> np.ndarray:
+        out = np.arange(self.counter, self.counter + k, dtype=np.int64)
+        self.counter += k
+        return out
+
+    def assign(self, dataset: str, rows: pa.Table) -> pa.Table:
+        k = rows.num_rows
+        j = self.numbers(k)
+        fresh: dict[str, pa.Array] = {}
+        if dataset in ("enterprises", "core_enterprises"):
+            fresh["uscc"] = self.ghost(k)
+        elif dataset in ("taxpayers", "tax_filings"):
+            fresh["taxpayer_id"] = self.ghost(k)
+        elif dataset == "ss_contributions":
+            fresh["uscc"] = self.ghost(k)
+        elif dataset == "meter_readings":
+            # A real account and a month before the history: unique, and the reference resolves.
+            a = len(self.accounts)
+            fresh["account_no"] = self.accounts.take(pa.array(j % a))
+            fresh["period"] = gc.periods(self.first_mi - 1 - j // a)
+        elif dataset == "loans":
+            fresh["loan_id"] = gc.numbered("LN", 90_000_000 + j, 8)
+        elif dataset == "repayments":
+            fresh["repayment_id"] = pc.binary_join_element_wise(rows.column("loan_id"), gc.ints(900_000 + j), "-")
+        elif dataset == "invoices":
+            fresh["invoice_no"] = gc.numbered("9900", j, 16)
+        elif dataset == "utility_accounts":
+            fresh["account_no"] = gc.numbered("99", j, 8)
+        elif dataset == "dishonest_debtors":
+            fresh["case_no"] = pc.replace_substring(rows.column("case_no"), "执", "执恢")
+            fresh["case_no"] = pc.binary_join_element_wise(fresh["case_no"], gc.ints(j), "-")
+        else:
+            key = DATASETS[dataset].key[0]
+            prefix = pc.utf8_slice_codeunits(rows.column(key), 0, 2)
+            fresh[key] = pc.binary_join_element_wise(prefix, gc.ints(9_000_000_000 + j), "")
+        for name, values in fresh.items():
+            rows = rows.set_column(rows.schema.get_field_index(name), name, values)
+        return rows
+
+
+def _invalid_usccs(rng, values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Three ways a code is wrong: length, alphabet, check character."""
+    k = len(values)
+    kind = np.arange(k) % 3
+    body = pc.utf8_slice_codeunits(values, 0, 17)
+    check = pc.utf8_slice_codeunits(values, 17, 18)
+    index = pc.index_in(check, pa.array(list(ALPHABET))).to_numpy(zero_copy_only=False)
+    wrong_check = pc.binary_join_element_wise(body, gc.codes(ALPHABET, (index + 1 + rng.integers(0, 29, k)) % 31), "")
+    bad_alphabet = pc.utf8_replace_slice(values, 10, 11, "I")
+    too_short = body
+    out = pc.if_else(pa.array(kind == 0), too_short, pc.if_else(pa.array(kind == 1), bad_alphabet, wrong_check))
+    detail = gc.codes(["length 17", "character I not in alphabet", "check character wrong"], kind)
+    return out, detail
+
+
+def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: FreshKeys) -> tuple[pa.Table, pa.Array]:
+    """Returns the rows with `field` broken for `reason`, and a detail per row."""
+    k = rows.num_rows
+    ftype = DATASETS[dataset].field(field).type
+    values = rows.column(field).combine_chunks()
+    detail = pa.array([f"{field}"] * k)
+    if reason == "invalid_uscc":
+        values, detail = _invalid_usccs(rng, values)
+    elif reason == "invalid_identifier":
+        kind = np.arange(k) % 3
+        # Section T has division 97 only, and the generator never uses T: always a mismatch.
+        industry = pc.binary_join_element_wise("T", pc.utf8_slice_codeunits(rows.column("industry_code"), 1, 5), "")
+        rows = rows.set_column(rows.schema.get_field_index("region_code"), "region_code",
+                               pc.if_else(pa.array(kind == 1), pa.scalar("990101"), rows.column("region_code")))
+        valid = mint_legacy(rng, pc.cast(rows.column("region_code"), pa.int64()).to_numpy(zero_copy_only=False))
+        last = pc.cast(pc.utf8_slice_codeunits(valid, 14, 15), pa.int64()).to_numpy(zero_copy_only=False)
+        legacy = pc.binary_join_element_wise(pc.utf8_slice_codeunits(valid, 0, 14), gc.ints((last + 1) % 10), "")
+        rows = rows.set_column(rows.schema.get_field_index("legacy_reg_no"), "legacy_reg_no",
+                               pc.if_else(pa.array(kind == 2), legacy, rows.column("legacy_reg_no")))
+        values = pc.if_else(pa.array(kind == 0), industry, values)
+        detail = gc.codes(["industry_code division not in its section", "region_code not a GB/T 2260 code",
+                           "legacy_reg_no check digit wrong"], kind)
+    elif reason == "missing_required":
+        values = gc.nulls(k)
+    elif reason == "unknown_code":
+        values = pa.array([UNKNOWN_CODES[field]] * k)
+    elif reason == "negative_value":
+        values = pc.fill_null(values, "100.00")
+        values = pc.if_else(pc.match_substring_regex(values, r"^0+(\.0+)?$"), pa.scalar("100.00"), values)  # -0.00 is not negative
+        values = pc.binary_join_element_wise("-", values, "")
+    elif reason == "future_date":
+        if ftype == "period":
+            values = gc.periods(2031 * 12 + rng.integers(0, 12, k))
+        else:
+            values = gc.dates(gc.day_number("2031-01-01") + rng.integers(0, 365, k))
+    elif reason == "malformed_value":
+        options = MALFORMED[ftype]
+        values = gc.codes(options, np.arange(k) % len(options))
+    elif reason == "out_of_range":
+        values = pa.array([OUT_OF_RANGE[field]] * k)
+    elif reason == "unresolved_reference":
+        j = fresh.numbers(k)
+        if field == "account_no":
+            values = gc.numbered("98", j, 8)
+        elif field == "invoice_no":
+            values = gc.numbered("9800", j, 16)
+        else:
+            values = gc.numbered("LN", 95_000_000 + j, 8)
+            rows = rows.set_column(rows.schema.get_field_index("repayment_id"), "repayment_id",
+                                   pc.binary_join_element_wise(values, "001", "-"))
+    elif reason == "invalid_utf8":
+        pass  # the value stays; the server sends it as invalid UTF-8
+    else:
+        raise ValueError(reason)
+    detail = pc.binary_join_element_wise(pa.scalar(f"{field}: "), pc.cast(detail, pa.string()), "") if reason in (
+        "invalid_uscc", "invalid_identifier") else pc.binary_join_element_wise(
+            pa.scalar(f"{field}="), pc.fill_null(values, "null"), "")
+    rows = rows.set_column(rows.schema.get_field_index(field), field, values)
+    return rows, detail
+
+
+def _conflicting(rng, dataset: str, field: str, rows: pa.Table) -> pa.Table:
+    """The second row of a pair: same key and updated_at, one value different."""
+    ftype = DATASETS[dataset].field(field).type
+    values = rows.column(field).combine_chunks()
+    if ftype in ("money", "num"):
+        cents = np.round(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False) * 100).astype(np.int64)
+        changed = gc.money(cents + 10_000) if ftype == "money" else gc.decimal(cents / 100 + 100, 1)
+    elif field in CODE_ALTERNATIVE:
+        a, b = CODE_ALTERNATIVE[field]
+        changed = pc.if_else(pc.equal(values, a), pa.scalar(b), pa.scalar(a))
+    else:
+        changed = pc.binary_join_element_wise(values, "（更正）", "")
+    return rows.set_column(rows.schema.get_field_index(field), field, changed)
+
+
+def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table:
+    """Bad rows for one dataset, with `_bad_reason`, `_bad_detail` and `_bad_utf8_field`."""
+    rng = gc.rng_for(seed, f"bad-{dataset}")
+    plan = PLAN[dataset]
+    per_reason = 0 if good.num_rows < MIN_GOOD_ROWS else max(1, round(good.num_rows * BAD_SHARE / len(plan)))
+    parts = []
+    for reason, field in plan.items():
+        if per_reason == 0:
+            break
+        needs_value = reason in ("invalid_uscc", "negative_value", "conflicting_duplicate", "invalid_utf8") or dataset == "repayments"
+        present = good.column(field).is_valid()
+        if reason == "invalid_uscc":  # break real 18-character codes, not legacy numbers
+            present = pc.and_(present, pc.equal(pc.utf8_length(good.column(field)), 18))
+        candidates = np.flatnonzero(pc.fill_null(present, False).to_numpy(zero_copy_only=False)) if needs_value else np.arange(good.num_rows)
+        if len(candidates) == 0:
+            continue
+        picked = rng.choice(candidates, min(per_reason, len(candidates)), replace=False)
+        rows = fresh.assign(dataset, good.take(pa.array(np.sort(picked))))
+        k = rows.num_rows
+        utf8 = gc.nulls(k)
+        if reason == "conflicting_duplicate":
+            rows = pa.concat_tables([rows, _conflicting(rng, dataset, field, rows)])
+            detail = pc.binary_join_element_wise(pa.scalar(f"{field} differs within key "), _key_text(dataset, rows), "")
+            k, utf8 = rows.num_rows, gc.nulls(rows.num_rows)
+        else:
+            rows, detail = _broken(rng, dataset, reason, field, rows, fresh)
+            if reason == "invalid_utf8":
+                utf8 = pa.array([field] * k)
+        rows = rows.append_column("_bad_reason", pa.array([reason] * k)).append_column("_bad_detail", detail)
+        parts.append(rows.append_column("_bad_utf8_field", utf8))
+    if not parts:
+        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(pa.field("_bad_detail", pa.string()))
+        return empty.append(pa.field("_bad_utf8_field", pa.string())).empty_table()
+    return pa.concat_tables(parts)
+
+
+def _key_text(dataset: str, rows: pa.Table) -> pa.Array:
+    key = DATASETS[dataset].key
+    return pc.binary_join_element_wise(*[pc.fill_null(rows.column(k), "") for k in key], "|")

@@ -1,0 +1,209 @@
+"""Shared pieces of the generator: the simulated calendar, random streams and wire formatting.
+
+Everything is column-wise: dates are int64 day numbers (days since 1970-01-01), months are
+int64 month indexes (year * 12 + month - 1), timestamps int64 seconds. Wire strings are
+built with lookup tables and Arrow kernels, never with per-row Python formatting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from creditlake.contract import DATASETS
+
+DAY = 86_400
+_EPOCH_MONTH = 1970 * 12
+
+
+def month_index(text: str) -> int:
+    year, month = text.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def month_text(mi: int) -> str:
+    return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
+
+
+def month_start(mi) -> np.ndarray:
+    """First day (day number) of month index `mi` (scalar or array)."""
+    return (np.asarray(mi, dtype=np.int64) - _EPOCH_MONTH).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def month_of(day) -> np.ndarray:
+    return np.asarray(day, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + _EPOCH_MONTH
+
+
+def day_number(text: str) -> int:
+    return int(np.datetime64(text, "D").astype(np.int64))
+
+
+def next_business_day(days: np.ndarray) -> np.ndarray:
+    """Same day if Monday-Friday, else the following Monday (1970-01-01 was a Thursday)."""
+    weekday = (days + 3) % 7  # 0 = Monday
+    return days + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """History months [first_mi, last_mi]; the server starts at start_day; data runs until end_day."""
+
+    first_mi: int
+    months: int
+    future_days: int
+
+    @property
+    def last_mi(self) -> int:
+        return self.first_mi + self.months - 1
+
+    @property
+    def first_day(self) -> int:
+        return int(month_start(self.first_mi))
+
+    @property
+    def start_day(self) -> int:
+        return int(month_start(self.last_mi + 1))
+
+    @property
+    def end_day(self) -> int:
+        """Exclusive: nothing is generated with updated_at on or after this day."""
+        return self.start_day + self.future_days
+
+    @property
+    def end_ts(self) -> int:
+        return self.end_day * DAY
+
+    @property
+    def panel_months(self) -> int:
+        """Months of simulated activity: history plus the months the future days reach into."""
+        return int(month_of(self.end_day - 1)) - self.first_mi + 1
+
+    @property
+    def panel_mi(self) -> np.ndarray:
+        return self.first_mi + np.arange(self.panel_months, dtype=np.int64)
+
+
+def rng_for(seed: int, stream: str) -> np.random.Generator:
+    """An independent, reproducible stream per generator step (steps can change without
+    shifting every other step's numbers)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *stream.encode()])))
+
+
+# ---- wire formatting ---------------------------------------------------------------
+
+_LUT_FIRST_DAY = day_number("1900-01-01")
+_LUT_LAST_DAY = day_number("2041-01-01")
+_DATE_LUT = pa.array(np.arange(_LUT_FIRST_DAY, _LUT_LAST_DAY).astype("datetime64[D]").astype(str))
+_LUT_FIRST_MONTH = 1900 * 12
+_PERIOD_LUT = pa.array(np.arange(_LUT_FIRST_MONTH - _EPOCH_MONTH, 2041 * 12 - _EPOCH_MONTH).astype("datetime64[M]").astype(str))
+_TOD_LUT = pa.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in range(DAY)])
+_FRAC_LUT = {d: pa.array([f"{i:0{d}d}" for i in range(10**d)]) for d in (1, 2, 4)}
+
+
+def _indices(values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    values = np.asarray(values, dtype=np.int64)
+    return pa.array(values, mask=None if valid is None else ~np.asarray(valid, dtype=bool))
+
+
+def dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    days = np.asarray(days, dtype=np.int64)
+    if valid is not None:
+        days = np.where(valid, days, _LUT_FIRST_DAY)
+    return _DATE_LUT.take(_indices(days - _LUT_FIRST_DAY, valid))
+
+
+def periods(mi: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    return _PERIOD_LUT.take(_indices(np.asarray(mi, dtype=np.int64) - _LUT_FIRST_MONTH, valid))
+
+
+def timestamps(seconds: np.ndarray) -> pa.Array:
+    seconds = np.asarray(seconds, dtype=np.int64)
+    return pc.binary_join_element_wise(dates(seconds // DAY), _TOD_LUT.take(pa.array(seconds % DAY)), "T")
+
+
+def fixed(scaled: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
+    """Decimal strings from integers scaled by 10**decimals ('1234.50' from 123450, 2)."""
+    scaled = np.asarray(scaled, dtype=np.int64)
+    absolute = np.abs(scaled)
+    unit = 10**decimals
+    text = pc.binary_join_element_wise(
+        pc.cast(_indices(absolute // unit, valid), pa.string()), _FRAC_LUT[decimals].take(pa.array(absolute % unit)), ".")
+    negative = scaled < 0
+    if negative.any():
+        text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
+    return text
+
+
+def money(cents: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    return fixed(cents, 2, valid)
+
+
+def decimal(values: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
+    return fixed(np.round(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64), decimals, valid)
+
+
+def ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    return pc.cast(_indices(values, valid), pa.string())
+
+
+def codes(labels, index: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    return pa.array(list(labels), pa.string()).take(_indices(index, valid))
+
+
+def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """IDs such as 'PN1000000042': prefix plus a zero-padded number."""
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, np.int64)), pa.string()), width, "0"), "")
+
+
+def nulls(n: int) -> pa.Array:
+    return pa.nulls(n, pa.string())
+
+
+def in_time_order(ts: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Put the numeric columns in updated_at order BEFORE strings are built: the final sort
+    of the feed is then nearly the identity, and gathering strings in random order (the
+    slowest thing the generator could do) is avoided."""
+    order = np.argsort(ts, kind="stable")
+    return [np.asarray(ts)[order]] + [np.asarray(a)[order] for a in arrays]
+
+
+def uniform_seconds(rng: np.random.Generator, days: np.ndarray, start_hour: int = 7, end_hour: int = 22) -> np.ndarray:
+    """A time of day inside office-ish hours on each of `days`, as epoch seconds."""
+    return np.asarray(days, np.int64) * DAY + rng.integers(start_hour * 3600, end_hour * 3600, size=len(days))
+
+
+# ---- tables -----------------------------------------------------------------------
+
+def table(dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.ndarray | None = None) -> pa.Table:
+    """A dataset's rows in wire form plus the generator's working columns:
+    `_ts` (updated_at in seconds, or the bank file day in seconds) and `_final`
+    (the row is the newest version of its key: only those get corrections)."""
+    n = len(ts)
+    data = {}
+    for name in DATASETS[dataset].field_names:
+        if name == "updated_at" and name not in columns:
+            data[name] = timestamps(ts)
+            continue
+        column = columns.get(name)
+        if column is None:
+            column = nulls(n)
+        if len(column) != n:
+            raise ValueError(f"{dataset}.{name}: {len(column)} values for {n} rows")
+        data[name] = column
+    data["_ts"] = pa.array(np.asarray(ts, np.int64))
+    data["_final"] = pa.array(np.ones(n, bool) if final is None else np.asarray(final, bool))
+    return pa.table(data)
+
+
+def versions(dataset: str, columns: dict[str, pa.Array], first_ts: np.ndarray, second_ts: np.ndarray,
+             has_second: np.ndarray, first_overrides: dict[str, pa.Array], end_ts: int) -> pa.Table:
+    """Records published twice: first as opened (`first_overrides` replace some fields,
+    e.g. paid_on null, status 'issued'), then complete when closed (paid, settled,
+    removed...). The second version exists only if it happens before the end of data."""
+    second = np.asarray(has_second, bool) & (np.asarray(second_ts) < end_ts)
+    opened = table(dataset, {**columns, **first_overrides}, first_ts, ~second)
+    closed = table(dataset, columns, second_ts, np.ones(len(second_ts), bool)).filter(pa.array(second))
+    return pa.concat_tables([opened, closed])

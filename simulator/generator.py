@@ -1,0 +1,238 @@
+"""`creditlake simulator generate`: write the simulator's data folder.
+
+DIR/meta.json, DIR/feeds/<dataset>.parquet (13 API datasets), DIR/bank/{loans,repayments}.parquet
+and products.csv, DIR/truth/{enterprises,identity,bad_records}.parquet. Same seed, same bytes:
+every random number comes from a seeded stream, rows are sorted by (updated_at, key) and
+Parquet is written with fixed settings; nothing depends on today's date.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from creditlake.contract import API_PLATFORMS, DATASETS
+from simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises
+from simulator import gen_common as gc
+from simulator import gen_public_records, gen_supply_chain
+
+DEFAULT_LAST_PERIOD = "2026-10"
+DEFAULT_FUTURE_DAYS = 60
+API_DATASETS = [d.name for p in API_PLATFORMS for d in p.datasets]
+BANK_DATASETS = ["loans", "repayments"]
+PARQUET_OPTIONS = dict(compression="snappy", use_dictionary=True, write_statistics=True,
+                       row_group_size=262_144, data_page_size=1 << 20)
+
+
+@dataclass
+class Written:
+    path: str
+    rows: int
+    bad: int
+
+
+def dataset_path(root: Path, dataset: str) -> Path:
+    return root / ("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet"
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
+
+
+def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Sort good and bad rows together by (updated_at or file day, key), number them and
+    split off the truth about the bad ones. Returns (feed table, bad-record truth)."""
+    extra = {"_bad_reason": pa.string(), "_bad_detail": pa.string(), "_bad_utf8_field": pa.string()}
+    for name, kind in extra.items():
+        good = good.append_column(name, pa.nulls(good.num_rows, kind))
+    rows = pa.concat_tables([good, bad.select(good.column_names)])  # chunked: sort + take beats copying first
+    key = DATASETS[dataset].key
+    rows = rows.sort_by([("_ts", "ascending")] + [(k, "ascending") for k in key])
+    rows = rows.append_column("_row_id", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
+    is_bad = pc.is_valid(rows.column("_bad_reason"))
+    bad_rows = rows.filter(is_bad)
+    keys = [json.dumps(dict(zip(key, values)), ensure_ascii=False)
+            for values in zip(*[bad_rows.column(k).to_pylist() for k in key])]  # bad rows only: a small share
+    truth = pa.table({
+        "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()), "_row_id": bad_rows.column("_row_id"),
+        "key": pa.array(keys, pa.string()), "reason": bad_rows.column("_bad_reason"), "detail": bad_rows.column("_bad_detail"),
+    })
+    hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
+    return rows.select(DATASETS[dataset].field_names + hidden), truth
+
+
+def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
+    """Drop what would happen after the last generated day (most steps never produce any)."""
+    ts = table.column("_ts")
+    if table.num_rows == 0 or pc.max(ts).as_py() < cal.end_ts:
+        return table
+    return table.filter(pc.less(ts, cal.end_ts))
+
+
+def generate(out: Path, seed: int, enterprises: int, months: int, last_period: str = DEFAULT_LAST_PERIOD,
+             future_days: int = DEFAULT_FUTURE_DAYS, quiet: bool = False) -> dict:
+    """Generate the whole data folder; returns the meta dict (also written to meta.json)."""
+    if enterprises < 10:
+        raise ValueError(f"enterprises must be at least 10, got {enterprises}")
+    if months < 13:
+        raise ValueError(f"months must be at least 13 (distress needs a year of history), got {months}")
+    out = Path(out)
+    cal = gc.Calendar(gc.month_index(last_period) - months + 1, months, future_days)
+    console = Console(quiet=quiet)
+    started = time.perf_counter()
+    identity: list[pa.Table] = []
+    state: dict = {}
+    written: dict[str, Written] = {}
+    if out.exists():
+        for sub in ("feeds", "bank", "truth"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+    # Each dataset is finished (corrections, bad records, sort) and written on worker threads
+    # while the main thread generates the next ones: Arrow and numpy release the GIL, so
+    # both cores work. At most two datasets are in flight, which bounds memory.
+    workers = ThreadPoolExecutor(max_workers=2)
+    pending: list[Future] = []
+    results: dict[str, pa.Table] = {}
+
+    def finish(dataset: str, table: pa.Table, accounts: pa.Array | None) -> None:
+        good = _visible(table, cal)
+        if dataset in API_DATASETS:
+            good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
+        world = state["world"]
+        fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
+        feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
+        path = dataset_path(out, dataset)
+        write_parquet(feed, path)
+        written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
+        results[dataset] = truth
+
+    def emit(dataset: str, table: pa.Table) -> None:
+        while len(pending) >= 2:
+            pending.pop(0).result()
+        pending.append(workers.submit(finish, dataset, table, state.get("accounts")))
+
+    def world_step():
+        world = state["world"] = gen_enterprises.build_world(cal, seed, enterprises)
+        emit("enterprises", gen_enterprises.enterprises_table(world, cal, seed))
+
+    def utility_step():
+        accounts, readings, ids = gen_activity.utility(state["world"], cal, seed)
+        state["accounts"] = accounts.column("account_no").combine_chunks()
+        identity.append(ids)
+        emit("utility_accounts", accounts)
+        emit("meter_readings", readings)
+
+    def tax_step():
+        w = state["world"]
+        taxpayers, state["general"] = gen_activity.taxpayers(w, cal, seed)
+        emit("taxpayers", taxpayers)
+        filings, arrears = gen_activity.tax_filings(w, cal, seed, state["general"])
+        emit("tax_filings", filings)
+        emit("tax_arrears", arrears)
+        emit("ss_contributions", gen_activity.ss_contributions(w, cal, seed))
+
+    def chain_step():
+        w = state["world"]
+        emit("core_enterprises", gen_supply_chain.core_enterprises(w, cal, seed))
+        invoices, confirmations, ids = gen_supply_chain.invoices(w, cal, seed, state["general"])
+        identity.append(ids)
+        emit("invoices", invoices)
+        emit("receivable_confirmations", confirmations)
+
+    def bank_step():
+        loans, repayments, state["has_loan"], state["default_day"] = gen_bank.loan_book(state["world"], cal, seed)
+        emit("loans", loans)
+        emit("repayments", repayments)
+
+    def public_step():
+        w = state["world"]
+        emit("enterprise_changes", gen_public_records.enterprise_changes(w, cal, seed))
+        emit("penalties", gen_public_records.penalties(w, cal, seed))
+        emit("abnormal_operations", gen_public_records.abnormal_operations(w, cal, seed))
+        emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
+
+    def truth_step():
+        while pending:
+            pending.pop(0).result()
+        shutil.copyfile(gen_bank.PRODUCTS_CSV, out / "bank" / "products.csv")
+        write_truth(out, state, cal, identity, [results[name] for name in API_DATASETS + BANK_DATASETS])
+
+    steps = [("enterprises, parks, chains, health", world_step), ("utility accounts and readings", utility_step),
+             ("tax and social security", tax_step), ("supply chain", chain_step), ("loan book", bank_step),
+             ("public records", public_step), ("truth", truth_step)]
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=False) as progress:
+            task = progress.add_task("generating", total=len(steps))
+            for label, step in steps:
+                progress.update(task, description=f"generating: {label}")
+                step()
+                progress.advance(task)
+    finally:
+        workers.shutdown(wait=True, cancel_futures=True)
+    # The summary lists datasets in contract order whatever order they were generated in.
+    written = {name: written[name] for name in API_DATASETS + BANK_DATASETS}
+    seconds = time.perf_counter() - started
+
+    start_clock = f"{np.datetime64(cal.start_day, 'D')}T00:00:00Z"
+    meta = {"seed": seed, "enterprises": enterprises, "months": months, "first_period": gc.month_text(cal.first_mi),
+            "last_period": gc.month_text(cal.last_mi), "start_clock": start_clock, "future_days": future_days,
+            "files": {w.path: w.rows for w in written.values()},
+            "bad_rows": {name: w.bad for name, w in written.items()}}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _summary(console, written, seconds)
+    return meta
+
+
+def write_truth(out: Path, state: dict, cal: gc.Calendar, identity: list[pa.Table], bad_truth: list[pa.Table]) -> None:
+    w = state["world"]
+    period = lambda t, ok: gc.periods(cal.first_mi + np.maximum(t, 0), ok)  # noqa: E731
+    default_day = state["default_day"]
+    core_index = np.where(w.core_of >= 0, w.core_of, np.where(w.is_core, np.arange(w.n), 0))
+    enterprises = pa.table({
+        "uscc": w.uscc, "name": w.name, "legacy_reg_no": w.legacy_reg_no, "uses_legacy_tax_id": pa.array(w.uses_legacy),
+        "size_class": gc.codes(["micro", "small", "medium", "large"], w.size), "industry_code": w.industry_code,
+        "region_code": gc.ints(w.region), "park_id": w.park_id, "established_on": gc.dates(w.established_day),
+        "distressed": pa.array(w.distressed), "onset_period": period(w.onset_t, w.distressed),
+        "arrears_period": period(w.arrears_t, w.distressed & (w.arrears_t < cal.panel_months)),
+        "default_period": gc.periods(gc.month_of(np.maximum(default_day, 0)), default_day >= 0),
+        "distress_depth": pa.array(w.depth),
+        "overdeclares": pa.array(w.overdeclares), "has_loan": pa.array(state["has_loan"]),
+        "is_core": pa.array(w.is_core), "chain_name": w.chain_name,
+        "core_uscc": pc.if_else(pa.array((w.core_of >= 0) | w.is_core), w.uscc.take(pa.array(core_index)), gc.nulls(w.n)),
+        "core_distressed": pa.array(w.core_distressed()),
+    })
+    legacy = pc.is_valid(w.legacy_reg_no)
+    identity_all = pa.concat_tables([
+        pa.table({"source": pa.array(["legacy_reg_no"] * w.n), "source_id": w.legacy_reg_no, "uscc": w.uscc,
+                  "uscc_missing": pa.array(w.uses_legacy)}).filter(legacy), *identity])
+    truth = out / "truth"
+    write_parquet(enterprises, truth / "enterprises.parquet")
+    write_parquet(identity_all, truth / "identity.parquet")
+    write_parquet(pa.concat_tables(bad_truth), truth / "bad_records.parquet")
+
+
+def _summary(console: Console, written: dict[str, Written], seconds: float) -> None:
+    table = Table(title="simulator data")
+    table.add_column("dataset")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    table.add_column("bad rows", justify="right")
+    for name, w in written.items():
+        table.add_row(name, w.path, f"{w.rows:,}", f"{w.bad:,}")
+    total = sum(w.rows for w in written.values())
+    table.add_row("total", "", f"{total:,}", f"{sum(w.bad for w in written.values()):,}")
+    console.print(table)
+    console.print(f"{total:,} rows in {seconds:.1f} s = {total / max(seconds, 1e-9):,.0f} rows/s")

@@ -1,0 +1,129 @@
+"""Streaming downloads with sha256 checks, the bank's file drop, landing and parsing."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+
+import pytest
+
+from connectors import landing
+from connectors.bank_drop import land_file, ready_files
+from connectors.errors import ConnectorError
+from connectors.http import ChecksumMismatch
+from connectors.landed import load_batch
+from connectors.records import REPLACEMENT
+from connectors.sources import source
+
+FILE = "/files/tax/taxpayers/0001.csv.gz"
+
+
+def test_download_verifies_sha256(server, client, tmp_path):
+    data = gzip.compress(b"taxpayer_id,updated_at\r\nX,2026-01-01T00:00:00Z\r\n")
+    server.script(FILE, ("file", data))
+    size = client.download(FILE, tmp_path / "f.csv.gz", hashlib.sha256(data).hexdigest())
+    assert size == len(data) and (tmp_path / "f.csv.gz").read_bytes() == data
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_checksum_mismatch_downloads_again_once(server, client, tmp_path):
+    good = b"the real bytes"
+    server.script(FILE, ("file", b"corrupted bytes"), ("file", good))
+    client.download(FILE, tmp_path / "f", hashlib.sha256(good).hexdigest())
+    assert server.count(FILE) == 2
+
+
+def test_checksum_mismatch_twice_fails_loudly(server, client, tmp_path):
+    server.script(FILE, ("file", b"corrupted bytes"))
+    with pytest.raises(ChecksumMismatch) as err:
+        client.download(FILE, tmp_path / "f", "0" * 64)
+    assert server.count(FILE) == 2
+    assert "downloaded twice" in str(err.value) and FILE in str(err.value)
+    assert not (tmp_path / "f").exists()
+
+
+def test_download_reset_mid_file_retried(server, client, tmp_path):
+    data = os.urandom(100_000)
+    server.script(FILE, ("reset",), ("file", data))
+    client.download(FILE, tmp_path / "f", hashlib.sha256(data).hexdigest())
+    assert (tmp_path / "f").read_bytes() == data
+
+
+LOANS_HEADER = ("loan_id,uscc,product_id,branch_id,contract_date,maturity_date,credit_limit,"
+                "outstanding_principal,annual_rate,collateral_type,guarantor,classification,"
+                "days_past_due,as_of_date")
+
+
+def _drop(folder, name, rows, companion=True, bom=False, wrong=False):
+    text = ("\ufeff" if bom else "") + LOANS_HEADER + "\r\n" + "".join(r + "\r\n" for r in rows)
+    data = gzip.compress(text.encode("utf-8", "surrogateescape"))
+    (folder / name).write_bytes(data)
+    if companion:
+        digest = "f" * 64 if wrong else hashlib.sha256(data).hexdigest()
+        (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n")
+
+
+ROW = 'L1,91350100MA2Y00010F,P01,B01,2025-01-02,2026-01-02,100000.00,5000.00,0.0435,none,,normal,0,{}'
+
+
+def test_bank_drop_takes_complete_files_in_date_order(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _drop(drop, "loans_20261103.csv.gz", [ROW.format("2026-11-03")])
+    _drop(drop, "loans_20261102.csv.gz", [ROW.format("2026-11-02")], bom=True)
+    _drop(drop, "loans_20261104.csv.gz", [ROW.format("2026-11-04")], companion=False)
+    _drop(drop, "loans_20261105.csv.gz", [ROW.format("2026-11-05")])
+    _drop(drop, "repayments_20261102.csv.gz", [])
+    ready = ready_files(drop, "loans", None)
+    # the 4th has no companion: it and everything after it wait
+    assert [f.file_date for f in ready] == ["2026-11-02", "2026-11-03"]
+    assert [f.file_date for f in ready_files(drop, "loans", "2026-11-02")] == ["2026-11-03"]
+
+
+def test_bank_drop_rejects_a_file_that_does_not_match_its_companion(tmp_path):
+    _drop(tmp_path, "loans_20261102.csv.gz", [ROW.format("2026-11-02")], wrong=True)
+    with pytest.raises(ConnectorError, match="does not match its companion"):
+        ready_files(tmp_path, "loans", None)
+
+
+def test_bank_file_landed_with_manifest_and_parsed(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    bad = ROW.format("2026-11-02").replace("P01", "P\udcff1")  # an invalid UTF-8 byte
+    _drop(drop, "loans_20261102.csv.gz", [ROW.format("2026-11-02"), bad], bom=True)
+    (drop_file,) = ready_files(drop, "loans", None)
+    manifest_path, parts = land_file(source("bank", "loans"), drop_file)
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["batch_id"].startswith("loans-file-20261102-")
+    assert manifest["watermark_to"] == "2026-11-02" and manifest["rows"] == 2
+    (entry,) = manifest["files"]
+    assert entry["sha256"] == drop_file.sha256
+    assert (manifest_path.parent / entry["name"]).read_bytes() == drop_file.path.read_bytes()
+    batch = load_batch(manifest_path, parts)
+    table = batch.table.to_pydict()
+    assert table["loan_id"] == ["L1", "L1"] and table["_file_date"] == ["2026-11-02"] * 2
+    assert table["guarantor"] == [None, None]  # empty cell = absent
+    assert table["product_id"][1] == f"P{REPLACEMENT}1"
+    assert "\\udcff" in table["_raw"][1]
+    # replay from the landing zone gives the same batch
+    again = load_batch(manifest_path)
+    assert again.table.equals(batch.table) and again.batch_id == batch.batch_id
+
+
+def test_prune_landing_keeps_unpublished_batches(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for day in ("20261102", "20261103"):
+        _drop(drop, f"loans_{day}.csv.gz", [ROW.format(day)])
+    manifests = [land_file(source("bank", "loans"), f)[0] for f in ready_files(drop, "loans", None)]
+    for m in manifests:  # pretend both were fetched 40 days ago
+        doc = json.loads(m.read_text())
+        doc["fetched_at"] = "2020-01-01T00:00:00Z"
+        m.write_text(json.dumps(doc))
+    landing.mark_published(manifests[0], {"status": "published"})
+    removed = landing.prune_landing(30)
+    assert removed == [manifests[0].parent]
+    assert manifests[1].exists()
+    assert landing.unpublished_batches("bank", "loans") == [manifests[1]]

@@ -1,0 +1,56 @@
+"""Small simulated data, a simulator on loopback, and an Airflow home for dag.test() runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SEED, ENTERPRISES, MONTHS = 11, 200, 14
+
+
+@pytest.fixture(scope="session")
+def sim_data(tmp_path_factory) -> Path:
+    from simulator.generator import generate
+
+    out = tmp_path_factory.mktemp("sim")
+    generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS)
+    return out
+
+
+@pytest.fixture
+def simulator(sim_data, tmp_path):
+    from simulator.server import SimulatorServer
+
+    server = SimulatorServer(sim_data, seed=SEED, drop=tmp_path / "drop").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pipeline(simulator, tmp_path, monkeypatch):
+    """Runs DAGs with dag.test() in a child process (Airflow reads its settings once per process)."""
+    from creditlake.orchestration.airflow_home import airflow_env, migrate
+    from creditlake.orchestration.settings import pipeline_env
+
+    warehouse = tmp_path / "warehouse"
+    env = {**airflow_env(tmp_path / "airflow"),
+           **pipeline_env(simulator.url, SEED, simulator.drop_dir, warehouse, "test-pii-key")}
+    migrate(env)
+    for key in ("CREDITLAKE_WAREHOUSE", "CREDITLAKE_PII_KEY"):
+        monkeypatch.setenv(key, env[key])
+
+    def run(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "creditlake.orchestration.runner", *args],
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=1500)
+        lines = [l for l in done.stdout.splitlines() if l.startswith("RESULTS ")]
+        assert done.returncode == 0 and lines, (done.stdout[-6000:] + "\n" + done.stderr[-6000:])
+        return json.loads(lines[-1][len("RESULTS "):])
+
+    run.simulator = simulator
+    run.env = env
+    return run

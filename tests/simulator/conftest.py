@@ -1,0 +1,19 @@
+"""Shared simulator test data: one small generated folder per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SEED, ENTERPRISES, MONTHS = 7, 200, 14
+
+
+@pytest.fixture(scope="session")
+def sim_data(tmp_path_factory) -> Path:
+    """A generated data folder (seed 7, 200 enterprises, 14 months), built once per session."""
+    from simulator.generator import generate
+
+    out = tmp_path_factory.mktemp("sim") / "data"
+    generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS, quiet=True)
+    return out
