@@ -30,7 +30,7 @@ def _timed(fn, *args, **kwargs) -> tuple[float, float]:
 
 
 def main(scale: str = "small") -> None:
-    from simulator.generator import PARQUET_OPTIONS, generate
+    from simulator.generator import generate, parquet_options
 
     enterprises, months = SCALES[scale]
     with tempfile.TemporaryDirectory(prefix="bench-generator-") as tmp:
@@ -41,8 +41,8 @@ def main(scale: str = "small") -> None:
         rows = sum(t.num_rows for t in tables)
 
         def rewrite():
-            for i, table in enumerate(tables):
-                pq.write_table(table, Path(tmp) / f"baseline-{i}.parquet", **PARQUET_OPTIONS)
+            for i, (file, table) in enumerate(zip(files, tables)):
+                pq.write_table(table, Path(tmp) / f"baseline-{i}.parquet", **parquet_options(file.stem))
 
         base_wall, base_cpu = _timed(rewrite)
     gen_rate, base_rate = rows / gen_wall, rows / base_wall

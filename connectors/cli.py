@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from creditlake.batch import BatchResult
 from creditlake.contract import PLATFORMS
+
+if TYPE_CHECKING:  # pyarrow stays unimported until a command runs
+    from creditlake.batch import BatchResult
 
 app = typer.Typer(add_completion=False, help="Pull a platform's datasets into the lakehouse.")
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+import typer
 from rich.console import Console
 
 from creditlake.config import demo_dir, env
@@ -176,3 +177,13 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
 def _meta_differs(meta: Path, seed: int, enterprises: int, months: int) -> bool:
     data = json.loads(meta.read_text())
     return (data.get("seed"), data.get("enterprises"), data.get("months")) != (seed, enterprises, months)
+
+
+def command(
+    days: int = typer.Option(3, min=1, max=30, help="Simulated days to run (the extract needs the 2nd of a month)"),
+    fresh: bool = typer.Option(True, help="Start with an empty warehouse and Airflow database"),
+    enterprises: int = typer.Option(SIM_ENTERPRISES, min=10, help="Simulated enterprises"),
+    months: int = typer.Option(SIM_MONTHS, min=13, max=120, help="Months of history"),
+) -> None:
+    """Run the whole of creditlake through Airflow on embedded defaults, then print a summary."""
+    run_demo(days=days, fresh=fresh, enterprises=enterprises, months=months)

@@ -43,18 +43,20 @@ def published_db() -> Path:
     return warehouse_dir() / "marts" / "published" / "creditlake.duckdb"
 
 
-def dbt_env() -> None:
-    """dbt reads the warehouse path and profile from the environment (never --vars, which
-    would defeat partial parsing)."""
-    os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())
-    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT))
+def dbt_args(args: list[str]) -> list[str]:
+    """The command line for dbt. The warehouse path reaches profiles.yml through the
+    environment (never --vars, which would defeat partial parsing); dbt's artefacts (manifest,
+    run results, docs, logs) go next to the marts file, so builds of different warehouses
+    never share a target folder and the project folder stays read-only."""
+    artefacts = warehouse_dir() / "marts" / "dbt"
+    return [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
 
 
 def run_dbt(args: list[str], show_progress: bool = True):
     """Invoke dbt in-process in the project; returns dbt's dbtRunnerResult."""
     from dbt.cli.main import dbtRunner  # heavy import: only when transforming
 
-    dbt_env()
     callbacks = []
     progress = None
     if show_progress:
@@ -71,16 +73,31 @@ def run_dbt(args: list[str], show_progress: bool = True):
 
         callbacks.append(on_event)
         progress.start()
+    saved = os.environ.get("CREDITLAKE_WAREHOUSE")
+    os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())  # read by profiles.yml
     try:
-        return dbtRunner(callbacks=callbacks).invoke(
-            [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", os.environ["DBT_PROFILES_DIR"]])
+        # with a progress bar, dbt's own log lines would only scroll it away (errors still show)
+        return dbtRunner(callbacks=callbacks).invoke(dbt_args([*args, "--quiet"] if show_progress else args))
     finally:
+        if saved is None:
+            os.environ.pop("CREDITLAKE_WAREHOUSE", None)
         if progress is not None:
             progress.stop()
 
 
+def checkpoint(db: Path) -> None:
+    """Fold DuckDB's write-ahead log into the database file. dbt runs in this process and may
+    keep its connection open, so the newest tables can still sit in creditlake.duckdb.wal;
+    a copy of the main file alone would miss them."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("CHECKPOINT")
+
+
 def publish(source: Path, target: Path) -> Path:
     """Copy the marts file next to its final place, then rename: readers see old or new, never half."""
+    checkpoint(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(source, tmp)

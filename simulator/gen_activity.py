@@ -82,13 +82,15 @@ def utility(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.Tab
     paid_on = np.where(late, due + rng.integers(10, 75, len(t)), paid_on)
     unpaid = troubled & (t >= world.arrears_t[f]) & (rng.random(len(t)) < 0.35)
     paid_ts = gc.uniform_seconds(rng, paid_on)
-    columns = {
-        "account_no": account_no.take(pa.array(acc)), "period": gc.periods(cal.first_mi + t),
-        "consumption": gc.decimal(consumption, 1), "amount_billed": gc.money(billed),
-        "amount_paid": gc.money(billed), "due_on": gc.dates(due), "paid_on": gc.dates(paid_on),
-    }
-    readings = gc.versions("meter_readings", columns, published, np.maximum(paid_ts, published + 3600), ~unpaid,
-                           {"amount_paid": gc.nulls(len(t)), "paid_on": gc.nulls(len(t))}, cal.end_ts)
+    def build(rows: np.ndarray) -> dict[str, pa.Array]:
+        return {
+            "account_no": account_no.take(pa.array(acc[rows])), "period": gc.periods(cal.first_mi + t[rows]),
+            "consumption": gc.decimal(consumption[rows], 1), "amount_billed": gc.money(billed[rows]),
+            "amount_paid": gc.money(billed[rows]), "due_on": gc.dates(due[rows]), "paid_on": gc.dates(paid_on[rows]),
+        }
+
+    readings = gc.versions_in_order("meter_readings", build, published, np.maximum(paid_ts, published + 3600), ~unpaid,
+                                    ("amount_paid", "paid_on"), {}, cal.end_ts)
     return accounts.filter(pa.array(visible)), readings, identity
 
 

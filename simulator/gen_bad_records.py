@@ -70,8 +70,8 @@ PLAN: dict[str, dict[str, str]] = {
                    "malformed_value": "due_on", "conflicting_duplicate": "interest_paid",
                    "unresolved_reference": "loan_id", "out_of_range": "principal_due"},
 }
-UNKNOWN_CODES = {"status": "dormant", "change_type": "merger", "category": "traffic", "credit_rating": "E",
-                 "tax_type": "iit", "utility": "gas", "classification": "watch"}
+UNKNOWN_CODES = {"enterprises.status": "dormant", "invoices.status": "void", "change_type": "merger",
+                 "category": "traffic", "credit_rating": "E", "tax_type": "iit", "utility": "gas", "classification": "watch"}
 OUT_OF_RANGE = {"registered_capital": "99999999999999.00", "amount": "9999999999999.00", "rating_year": "1850",
                 "declared_revenue": "9999999999999.00", "insured_headcount": "10000000", "consumption": "1000000000000.0",
                 "confirmed_credit_limit": "99999999999999.00", "confirmed_amount": "9999999999999.00",
@@ -183,7 +183,7 @@ def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: F
     elif reason == "missing_required":
         values = gc.nulls(k)
     elif reason == "unknown_code":
-        values = pa.array([UNKNOWN_CODES[field]] * k)
+        values = pa.array([UNKNOWN_CODES.get(f"{dataset}.{field}", UNKNOWN_CODES.get(field))] * k, pa.string())
     elif reason == "negative_value":
         values = pc.fill_null(values, "100.00")
         values = pc.if_else(pc.match_substring_regex(values, r"^0+(\.0+)?$"), pa.scalar("100.00"), values)  # -0.00 is not negative
@@ -243,7 +243,7 @@ def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table
     for reason, field in plan.items():
         if per_reason == 0:
             break
-        needs_value = reason in ("invalid_uscc", "negative_value", "conflicting_duplicate", "invalid_utf8") or dataset == "repayments"
+        needs_value = reason in ("invalid_uscc", "negative_value", "conflicting_duplicate", "invalid_utf8")
         present = good.column(field).is_valid()
         if reason == "invalid_uscc":  # break real 18-character codes, not legacy numbers
             present = pc.and_(present, pc.equal(pc.utf8_length(good.column(field)), 18))

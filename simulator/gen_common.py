@@ -185,7 +185,7 @@ def table(dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.
     data = {}
     for name in DATASETS[dataset].field_names:
         if name == "updated_at" and name not in columns:
-            data[name] = timestamps(ts)
+            data[name] = nulls(n)  # written from `_ts` once the feed is sorted (no string gather)
             continue
         column = columns.get(name)
         if column is None:
@@ -196,6 +196,27 @@ def table(dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.
     data["_ts"] = pa.array(np.asarray(ts, np.int64))
     data["_final"] = pa.array(np.ones(n, bool) if final is None else np.asarray(final, bool))
     return pa.table(data)
+
+
+def versions_in_order(dataset: str, build, first_ts: np.ndarray, second_ts: np.ndarray, has_second: np.ndarray,
+                      first_nulls: tuple[str, ...], first_constants: dict[str, str], end_ts: int) -> pa.Table:
+    """`versions` for the big feeds: both versions of every record are put in updated_at
+    order at the numeric stage and `build(rows)` formats the columns for record indexes
+    `rows` once, already in file order (no random gather of strings later). The first
+    version has `first_nulls` null and `first_constants` set."""
+    m = len(first_ts)
+    second = np.asarray(has_second, bool) & (np.asarray(second_ts) < end_ts)
+    closed_rows = np.flatnonzero(second)
+    ts, rows, closed = in_time_order(np.concatenate([first_ts, np.asarray(second_ts)[closed_rows]]),
+                                     np.concatenate([np.arange(m), closed_rows]),
+                                     np.concatenate([np.zeros(m, bool), np.ones(len(closed_rows), bool)]))
+    columns = build(rows)
+    opened = pa.array(~closed)
+    for name in first_nulls:
+        columns[name] = pc.if_else(opened, pa.scalar(None, pa.string()), columns[name])
+    for name, value in first_constants.items():
+        columns[name] = pc.if_else(opened, pa.scalar(value, pa.string()), columns[name])
+    return table(dataset, columns, ts, closed | ~second[rows])
 
 
 def versions(dataset: str, columns: dict[str, pa.Array], first_ts: np.ndarray, second_ts: np.ndarray,

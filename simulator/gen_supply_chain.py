@@ -85,23 +85,34 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     second_ts = np.where(cancelled | reversed_, cancel_ts, paid_ts)
 
     name_only = rng.random(m) < BUYER_NAME_ONLY_RATE
-    buyer_name = world.name.take(pa.array(buyer))
-    retyped = name_only & (rng.random(m) < 0.5)
-    typed = pc.replace_with_mask(buyer_name, pa.array(retyped), names.name_variants(rng, buyer_name.filter(pa.array(retyped))))
-    year2 = gc.ints(gc.month_of(issued) // 12 % 100)
-    province = gc.ints(world.region[seller] // 10000)
-    serial = gc.numbered("", 1_000_000_000_000_000 + rng.permutation(m), 16)
-    invoice_no = names.join(year2, province, serial)
-    columns = {
-        "invoice_no": invoice_no, "seller_uscc": world.uscc.take(pa.array(seller)), "seller_name": world.name.take(pa.array(seller)),
-        "buyer_uscc": pc.if_else(pa.array(name_only), gc.nulls(m), world.uscc.take(pa.array(buyer))), "buyer_name": typed,
-        "issued_on": gc.dates(issued), "amount": gc.money(amount), "tax_amount": gc.money(tax), "due_on": gc.dates(due),
-        "paid_on": gc.dates(paid_on, status == 1), "status": gc.codes(INVOICE_STATUSES, status),
-    }
-    table = gc.versions("invoices", columns, issued_ts, second_ts, status > 0,
-                        {"paid_on": gc.nulls(m), "status": gc.codes(INVOICE_STATUSES, np.zeros(m, int))}, cal.end_ts)
+    retyped = np.flatnonzero(name_only & (rng.random(m) < 0.5))  # half of them typed differently
+    variants = names.name_variants(rng, world.name.take(pa.array(buyer[retyped])))
+    variant_of = np.full(m, -1)
+    variant_of[retyped] = np.arange(len(retyped))
+    year2 = gc.month_of(issued) // 12 % 100
+    province = world.region[seller] // 10000
+    serial = 1_000_000_000_000_000 + rng.permutation(m)
+
+    def invoice_no(rows: np.ndarray) -> pa.Array:
+        return names.join(gc.ints(year2[rows]), gc.ints(province[rows]), gc.numbered("", serial[rows], 16))
+
+    def build(rows: np.ndarray) -> dict[str, pa.Array]:
+        buyer_name = world.name.take(pa.array(buyer[rows]))
+        retype = variant_of[rows] >= 0
+        buyer_name = pc.replace_with_mask(buyer_name, pa.array(retype), variants.take(pa.array(variant_of[rows][retype])))
+        return {
+            "invoice_no": invoice_no(rows), "seller_uscc": world.uscc.take(pa.array(seller[rows])),
+            "seller_name": world.name.take(pa.array(seller[rows])),
+            "buyer_uscc": world.uscc.take(pa.array(np.where(name_only[rows], -1, buyer[rows]), mask=name_only[rows])),
+            "buyer_name": buyer_name, "issued_on": gc.dates(issued[rows]), "amount": gc.money(amount[rows]),
+            "tax_amount": gc.money(tax[rows]), "due_on": gc.dates(due[rows]),
+            "paid_on": gc.dates(paid_on[rows], status[rows] == 1), "status": gc.codes(INVOICE_STATUSES, status[rows]),
+        }
+
+    table = gc.versions_in_order("invoices", build, issued_ts, second_ts, status > 0, ("paid_on",), {"status": "issued"},
+                                 cal.end_ts)
     identity = pa.table({"source": pa.array(["invoice_buyer"] * int(name_only.sum())),
-                         "source_id": invoice_no.filter(pa.array(name_only)),
+                         "source_id": invoice_no(np.flatnonzero(name_only)),
                          "uscc": world.uscc.take(pa.array(buyer[name_only])),
                          "uscc_missing": pa.array(np.ones(int(name_only.sum()), bool))})
 
@@ -112,11 +123,10 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     confirmed_ts = gc.uniform_seconds(rng, confirmed_on)
     within = confirmed_ts < cal.end_ts
     idx, confirmed_on, confirmed_ts = idx[within], confirmed_on[within], confirmed_ts[within]
-    take = pa.array(idx)
     confirmations = gc.table("receivable_confirmations", {
         "confirmation_id": gc.numbered("RC", 1_000_000_000 + np.arange(len(idx)), 10),
         "core_uscc": world.uscc.take(pa.array(buyer[idx])), "supplier_uscc": world.uscc.take(pa.array(seller[idx])),
-        "invoice_no": invoice_no.take(take), "confirmed_amount": gc.money(amount[idx]),
+        "invoice_no": invoice_no(idx), "confirmed_amount": gc.money(amount[idx]),
         "confirmed_on": gc.dates(confirmed_on), "matures_on": gc.dates(due[idx]),
     }, confirmed_ts)
     return table, confirmations, identity

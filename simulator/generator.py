@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditlake.contract import API_PLATFORMS, DATASETS
+from creditlake.contract import API_PLATFORMS, DATASETS, INT, MONEY, NUM, TS
 from simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises
 from simulator import gen_common as gc
 from simulator import gen_public_records, gen_supply_chain
@@ -34,6 +34,19 @@ API_DATASETS = [d.name for p in API_PLATFORMS for d in p.datasets]
 BANK_DATASETS = ["loans", "repayments"]
 PARQUET_OPTIONS = dict(compression="snappy", use_dictionary=True, write_statistics=True,
                        row_group_size=262_144, data_page_size=1 << 20)
+
+
+def parquet_options(dataset: str | None = None) -> dict:
+    """Fixed writer settings (same bytes every run). For a feed: dictionary-encode only the
+    repetitive columns (codes, dates, names, identifiers) and keep min/max statistics only
+    for the sort columns; hashing unique ids and amounts costs time and saves nothing."""
+    if dataset is None:
+        return dict(PARQUET_OPTIONS)
+    spec = DATASETS[dataset]
+    unique_key = spec.key[0] if len(spec.key) == 1 else None
+    repetitive = [f.name for f in spec.fields if f.type not in (MONEY, NUM, INT, TS) and f.name != unique_key]
+    return {**PARQUET_OPTIONS, "use_dictionary": repetitive + ["_bad_utf8_field", "_file_date"],
+            "write_statistics": ["updated_at", "_file_date", "_row_id"]}
 
 
 @dataclass
@@ -47,9 +60,9 @@ def dataset_path(root: Path, dataset: str) -> Path:
     return root / ("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet"
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table, path: Path, dataset: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+    pq.write_table(table, path, **parquet_options(dataset))
 
 
 def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -61,17 +74,29 @@ def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.
     rows = pa.concat_tables([good, bad.select(good.column_names)])  # chunked: sort + take beats copying first
     key = DATASETS[dataset].key
     rows = rows.sort_by([("_ts", "ascending")] + [(k, "ascending") for k in key])
+    if "updated_at" in rows.column_names:
+        stamps = gc.timestamps(rows.column("_ts").to_numpy())
+        rows = rows.set_column(rows.schema.get_field_index("updated_at"), "updated_at", stamps)
     rows = rows.append_column("_row_id", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
     is_bad = pc.is_valid(rows.column("_bad_reason"))
     bad_rows = rows.filter(is_bad)
-    keys = [json.dumps(dict(zip(key, values)), ensure_ascii=False)
-            for values in zip(*[bad_rows.column(k).to_pylist() for k in key])]  # bad rows only: a small share
     truth = pa.table({
         "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()), "_row_id": bad_rows.column("_row_id"),
-        "key": pa.array(keys, pa.string()), "reason": bad_rows.column("_bad_reason"), "detail": bad_rows.column("_bad_detail"),
+        "key": _json_keys(bad_rows, key), "reason": bad_rows.column("_bad_reason"), "detail": bad_rows.column("_bad_detail"),
     })
     hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
     return rows.select(DATASETS[dataset].field_names + hidden), truth
+
+
+def _json_keys(rows: pa.Table, key: tuple[str, ...]) -> pa.Array:
+    """{"field": "value", ...} per row, built column-wise (null -> null)."""
+    parts = []
+    for name in key:
+        text = pc.replace_substring(pc.replace_substring(rows.column(name), "\\", "\\\\"), '"', '\\"')
+        quoted = pc.fill_null(pc.binary_join_element_wise('"', text, '"', ""), "null")
+        parts.append(pc.binary_join_element_wise(json.dumps(name) + ": ", quoted, ""))
+    body = pc.binary_join_element_wise(*parts, ", ") if len(parts) > 1 else parts[0]
+    return pc.binary_join_element_wise("{", body, "}", "").combine_chunks() if rows.num_rows else pa.array([], pa.string())
 
 
 def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
@@ -114,7 +139,7 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
         fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
         feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
         path = dataset_path(out, dataset)
-        write_parquet(feed, path)
+        write_parquet(feed, path, dataset)
         written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
         results[dataset] = truth
 

@@ -139,7 +139,7 @@ def airflow_cluster(tmp_path, postgres_database):
         cluster.stop()
 
 
-SEED, ENTERPRISES, MONTHS = 11, 200, 14
+SEED, ENTERPRISES, MONTHS = 11, 40, 13
 
 
 @pytest.fixture(scope="session")

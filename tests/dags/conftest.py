@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SEED, ENTERPRISES, MONTHS = 11, 200, 14
+SEED, ENTERPRISES, MONTHS = 11, 40, 13
 
 
 @pytest.fixture(scope="session")

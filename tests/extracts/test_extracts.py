@@ -126,3 +126,29 @@ def test_bad_periods_fail_clearly(loan_book):
     with pytest.raises(ExtractError, match="no loan positions"):
         run_extract("2024-01", deliver=False)
     assert str(Period.parse("2026-02").last_day) == "2026-02-28"
+
+
+def test_rerun_survives_snapshot_expiry(loan_book):
+    from creditlake import lakehouse
+
+    first = run_extract("2026-10", deliver=False)
+    before = {p.name: p.read_bytes() for p in first.folders["loan_level"].iterdir()}
+    u, loan = loan_book.enterprises[0][0], loan_book.loan
+    loan_book.append("loans", [loan("L9", u, date(2026, 11, 30), "10.00", "200000.00", batch="b3")])
+    lakehouse.expire_snapshots(older_than_days=0, retain_last=1)  # keeps the tagged extract snapshots
+    again = run_extract("2026-10", deliver=False)
+    assert {p.name: p.read_bytes() for p in again.folders["loan_level"].iterdir()} == before
+
+
+def test_extract_command(loan_book):
+    from typer.testing import CliRunner
+
+    from creditlake.extracts.cli import app
+
+    first = CliRunner().invoke(app, ["--period", "2026-10"])
+    assert first.exit_code == 0, first.output
+    assert "current snapshots" in first.output and "inclusive_loan_growth" in first.output
+    again = CliRunner().invoke(app, ["--period", "2026-10"])
+    assert "recorded snapshots (re-run)" in again.output
+    bad = CliRunner().invoke(app, ["--period", "2026-1"])
+    assert bad.exit_code == 2 and "not YYYY-MM" in bad.output

@@ -23,7 +23,10 @@ select
     cast(l.published as bigint) as published_rows,
     cast(l.quarantined as bigint) as quarantined_rows,
     cast(l.duplicates as bigint) as duplicate_rows,
-    cast(l.received - l.published - l.quarantined - coalesce(l.duplicates, 0) as bigint) as unaccounted_rows,
+    -- a held batch publishes nothing and keeps its rows in landing until it is replayed
+    cast(case when l.status = 'held' then l.received else 0 end as bigint) as held_rows,
+    cast(l.received - l.published - l.quarantined - coalesce(l.duplicates, 0)
+         - case when l.status = 'held' then l.received else 0 end as bigint) as unaccounted_rows,
     l.status = 'held' as expectations_failed,
     l.message as expectation_message,
     l.quarantine_reasons,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -76,6 +77,33 @@ def test_snapshot_backfill_with_faults_is_exact(sim_data, snapshot):
     assert_exact(sim_data, server)
 
 
+def _zigzag(data: bytes, pos: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return (value >> 1) ^ -(value & 1), pos
+        shift += 7
+
+
+def _avro_blocks(data: bytes) -> bytes:
+    """The decompressed blocks of an Avro container file (the file ends with its sync marker)."""
+    sync, out = data[-16:], []
+    for segment in data.split(sync)[1:]:
+        if not segment:
+            continue
+        _, pos = _zigzag(segment, 0)
+        size, pos = _zigzag(segment, pos)
+        block = segment[pos:pos + size]
+        try:
+            out.append(zlib.decompress(block, -15))
+        except zlib.error:
+            out.append(block)  # codec "null"
+    return b"\n".join(out)
+
+
 def _texts_outside_landing(warehouse: Path):
     """Every readable text of every file under the warehouse, landing excepted."""
     for path in warehouse.rglob("*"):
@@ -89,6 +117,8 @@ def _texts_outside_landing(warehouse: Path):
                 yield path, "\n".join(map(str, col.cast(pa.string()).to_pylist())).encode()
         elif data[:2] == b"\x1f\x8b":
             yield path, gzip.decompress(data)
+        elif data[:4] == b"Obj\x01":  # Iceberg manifests: Avro blocks, deflate-compressed
+            yield path, _avro_blocks(data)
         elif path.suffix in (".db", ".sqlite") and data[:6] == b"SQLite":
             with sqlite3.connect(path) as con:
                 dump = io.StringIO("\n".join(con.iterdump()))

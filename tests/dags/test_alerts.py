@@ -1,0 +1,52 @@
+"""Alerts and the freshness SLA, on the real ingest log (empty Iceberg catalog) and pull records."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from creditlake.orchestration.alerts import (alerts_file, freshness_breaches, freshness_sla, on_task_failure,
+                                             read_alerts)
+from creditlake.orchestration.ingest_log import freshness, record_attempt, record_pull
+
+T0 = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
+
+
+def test_a_good_pull_keeps_a_dataset_fresh_until_the_sla_passes():
+    record_attempt("invoices", T0)
+    record_pull("invoices", ["published"], T0 + timedelta(minutes=5))
+    record_attempt("receivable_confirmations", T0)
+    record_pull("receivable_confirmations", ["empty"], T0)  # nothing new is still a good pull
+    state = freshness(["invoices", "receivable_confirmations"])
+    assert state["invoices"].last_success == T0 + timedelta(minutes=5)
+    sla = freshness_sla("supply-chain")
+    assert freshness_breaches(state, sla, T0 + timedelta(hours=20)) == {}
+    late = freshness_breaches(state, sla, T0 + timedelta(hours=30))
+    assert set(late) == {"invoices", "receivable_confirmations"}
+    assert "SLA 26.0 h" in late["invoices"]
+
+
+def test_a_held_batch_breaches_only_once_the_sla_has_passed_since_the_first_attempt():
+    record_attempt("repayments", T0)
+    record_pull("repayments", ["published", "held"], T0)
+    state = freshness(["repayments"])
+    assert state["repayments"].last_success is None
+    assert freshness_breaches(state, freshness_sla("bank"), T0 + timedelta(days=1)) == {}
+    breach = freshness_breaches(state, freshness_sla("bank"), T0 + timedelta(days=5))
+    assert "held batches" in breach["repayments"]
+
+
+def test_sla_override_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CREDITLAKE_FRESHNESS_SLA_HOURS_SOCIAL_SECURITY", "2")
+    assert freshness_sla("social-security") == timedelta(hours=2)
+    assert freshness_sla("bank") == timedelta(days=4)
+
+
+def test_failure_callback_writes_a_visible_alert():
+    ti = SimpleNamespace(dag_id="ingest_tax", task_id="pull_validate_publish", map_index=1)
+    on_task_failure({"ti": ti, "exception": RuntimeError("tax platform down")})
+    (alert,) = read_alerts()
+    assert (alert.kind, alert.level, alert.subject) == ("task_failed", "error", "ingest_tax.pull_validate_publish[1]")
+    assert "tax platform down" in alert.message
+    assert json.loads(alerts_file().read_text())["kind"] == "task_failed"
