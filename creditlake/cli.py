@@ -31,5 +31,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(simulator_app, name="simulator", help="Generate and serve simulated platform data.")
 
+    from connectors.cli import ingest as ingest_command
+
+    app.command("ingest")(ingest_command)
+
 
 _register_subcommands()

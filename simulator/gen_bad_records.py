@@ -251,7 +251,7 @@ def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table
         if len(candidates) == 0:
             continue
         picked = rng.choice(candidates, min(per_reason, len(candidates)), replace=False)
-        rows = fresh.assign(dataset, good.take(pa.array(np.sort(picked))))
+        rows = fresh.assign(dataset, gc.take_sorted(good, np.sort(picked)))
         k = rows.num_rows
         utf8 = gc.nulls(k)
         if reason == "conflicting_duplicate":

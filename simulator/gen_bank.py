@@ -190,11 +190,11 @@ def _repayments(cal, loan_of, j, due, principal_due, interest_due, missed_j, lat
     """The schedule arrives with the contract (nothing paid); a paid installment is re-sent
     the day it is paid. Missed installments keep their schedule row only."""
     m = len(loan_of)
-    schedule_day = gc.next_business_day(contract[loan_of])
+    schedule_day = drop_day(cal, contract[loan_of])
     is_late = j == late_j[loan_of]
     missed = j >= missed_j[loan_of]
     paid_on = np.where(is_late, due + late_days[loan_of], due)
-    paid_day = gc.next_business_day(paid_on)
+    paid_day = drop_day(cal, paid_on)
     repayment_id = pc.binary_join_element_wise(gc.numbered("LN", 10_000_000 + loan_of, 8), gc.numbered("", j, 3), "-")
     columns = {
         "repayment_id": repayment_id, "loan_id": gc.numbered("LN", 10_000_000 + loan_of, 8), "due_on": gc.dates(due),
@@ -203,10 +203,25 @@ def _repayments(cal, loan_of, j, due, principal_due, interest_due, missed_j, lat
     }
     zero = gc.money(np.zeros(m, np.int64))
     scheduled = bank_table("repayments", {**columns, "paid_on": gc.nulls(m), "principal_paid": zero, "interest_paid": zero}, schedule_day)
+    # A month-end history file carries only the newest version of an installment: when it
+    # was scheduled and paid within one month, the schedule row is not sent separately.
+    sent_alone = missed | (paid_day >= cal.end_day) | (paid_day != schedule_day)
+    scheduled = scheduled.filter(pa.array(sent_alone))
     paid = bank_table("repayments", columns, paid_day).filter(pa.array(~missed & (paid_day < cal.end_day)))
-    both = pa.concat_tables([scheduled.append_column("_loan", pa.array(loan_of)),
+    both = pa.concat_tables([scheduled.append_column("_loan", pa.array(loan_of[sent_alone])),
                              paid.append_column("_loan", pa.array(loan_of[~missed & (paid_day < cal.end_day)]))])
     return both.filter(pc.less(both.column("_ts"), cal.end_ts))
+
+
+def drop_day(cal: gc.Calendar, day: np.ndarray) -> np.ndarray:
+    """The business day of the drop file that carries an event on `day`.
+
+    The history is dropped the way banks backfill: one file per month end (the same files as
+    the month-end positions, never before the first of them); from start_clock on, one file
+    per business day."""
+    day = np.asarray(day, dtype=np.int64)
+    month_end = gc.month_start(np.maximum(gc.month_of(day), cal.first_mi) + 1) - 1
+    return gc.next_business_day(np.where(day < cal.start_day, month_end, day))
 
 
 def bank_table(dataset: str, columns: dict[str, pa.Array], file_day: np.ndarray) -> pa.Table:

@@ -103,6 +103,41 @@ _TOD_LUT = pa.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s i
 _FRAC_LUT = {d: pa.array([f"{i:0{d}d}" for i in range(10**d)]) for d in (1, 2, 4)}
 
 
+def _byte_table(strings: pa.Array) -> np.ndarray:
+    """Equal-width ASCII strings as an (n, width) uint8 matrix: a fixed-width value is then a
+    row gather in numpy instead of Arrow's variable-width take plus join."""
+    width = len(strings[0].as_py())
+    return np.frombuffer(strings.buffers()[2], np.uint8, len(strings) * width).reshape(-1, width)
+
+
+_DATE_BYTES = _byte_table(_DATE_LUT)
+_PERIOD_BYTES = _byte_table(_PERIOD_LUT)
+_TOD_BYTES = _byte_table(_TOD_LUT)
+_DIGITS4 = _byte_table(_FRAC_LUT[4])
+
+
+def _from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A string array over an (n, width) uint8 matrix without copying it (null slots keep
+    bytes, which Arrow allows and nothing reads)."""
+    n, width = chars.shape
+    if n * width >= 2**31:
+        raise ValueError(f"{n} strings of {width} bytes do not fit a 32-bit offset string array")
+    offsets = pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int32))
+    validity, null_count = None, 0
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        null_count = n - int(np.count_nonzero(valid))
+        if null_count:
+            validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [validity, offsets, pa.py_buffer(np.ascontiguousarray(chars))], null_count)
+
+
+def _lut_rows(table: np.ndarray, index: np.ndarray, what: str) -> np.ndarray:
+    if len(index) and (index.min() < 0 or index.max() >= len(table)):
+        raise ValueError(f"{what} outside the supported range")
+    return table[index]
+
+
 def _indices(values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
     values = np.asarray(values, dtype=np.int64)
     return pa.array(values, mask=None if valid is None else ~np.asarray(valid, dtype=bool))
@@ -112,16 +147,24 @@ def dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     days = np.asarray(days, dtype=np.int64)
     if valid is not None:
         days = np.where(valid, days, _LUT_FIRST_DAY)
-    return _DATE_LUT.take(_indices(days - _LUT_FIRST_DAY, valid))
+    return _from_chars(_lut_rows(_DATE_BYTES, days - _LUT_FIRST_DAY, "date"), valid)
 
 
 def periods(mi: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    return _PERIOD_LUT.take(_indices(np.asarray(mi, dtype=np.int64) - _LUT_FIRST_MONTH, valid))
+    mi = np.asarray(mi, dtype=np.int64)
+    if valid is not None:
+        mi = np.where(valid, mi, _LUT_FIRST_MONTH)
+    return _from_chars(_lut_rows(_PERIOD_BYTES, mi - _LUT_FIRST_MONTH, "period"), valid)
 
 
 def timestamps(seconds: np.ndarray) -> pa.Array:
+    """RFC 3339 'YYYY-MM-DDTHH:MM:SSZ': always 20 bytes, so built as a byte matrix."""
     seconds = np.asarray(seconds, dtype=np.int64)
-    return pc.binary_join_element_wise(dates(seconds // DAY), _TOD_LUT.take(pa.array(seconds % DAY)), "T")
+    chars = np.empty((len(seconds), 20), np.uint8)
+    chars[:, :10] = _lut_rows(_DATE_BYTES, seconds // DAY - _LUT_FIRST_DAY, "timestamp")
+    chars[:, 10] = ord("T")
+    chars[:, 11:] = _TOD_BYTES[seconds % DAY]
+    return _from_chars(chars)
 
 
 def fixed(scaled: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
@@ -155,19 +198,59 @@ def codes(labels, index: np.ndarray, valid: np.ndarray | None = None) -> pa.Arra
 
 def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """IDs such as 'PN1000000042': prefix plus a zero-padded number."""
-    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, np.int64)), pa.string()), width, "0"), "")
+    numbers = np.asarray(numbers, np.int64)
+    if len(numbers) and (numbers.min() < 0 or numbers.max() >= 10**width):  # wider than the padding: rare
+        return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0"), "")
+    head = np.frombuffer(prefix.encode(), np.uint8)
+    chars = np.empty((len(numbers), len(head) + width), np.uint8)
+    chars[:, :len(head)] = head
+    end, rest = chars.shape[1], numbers
+    while end > len(head):  # four digits per step, from the right
+        digits = _DIGITS4[rest % 10_000]
+        start = max(len(head), end - 4)
+        chars[:, start:end] = digits[:, 4 - (end - start):]
+        end, rest = start, rest // 10_000
+    return _from_chars(chars)
 
 
 def nulls(n: int) -> pa.Array:
     return pa.nulls(n, pa.string())
 
 
+def argsort_stable(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable") for int64 keys, as a radix sort on 16-bit digits
+    (numpy sorts 16-bit keys with a radix sort): a few times faster on epoch seconds."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) < 65_536:
+        return np.argsort(values, kind="stable")
+    rest = values - values.min()
+    order = np.argsort((rest & 0xFFFF).astype(np.uint16), kind="stable")
+    rest >>= 16
+    while rest.any():
+        order = order[np.argsort((rest[order] & 0xFFFF).astype(np.uint16), kind="stable")]
+        rest >>= 16
+    return order
+
+
 def in_time_order(ts: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
     """Put the numeric columns in updated_at order BEFORE strings are built: the final sort
     of the feed is then nearly the identity, and gathering strings in random order (the
     slowest thing the generator could do) is avoided."""
-    order = np.argsort(ts, kind="stable")
+    order = argsort_stable(ts)
     return [np.asarray(ts)[order]] + [np.asarray(a)[order] for a in arrays]
+
+
+def take_sorted(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """table.take(rows) for ascending row numbers, chunk by chunk: Arrow's take on a chunked
+    table first concatenates every column (a copy of the whole table for a few rows)."""
+    rows = np.asarray(rows, np.int64)
+    parts, offset = [], 0
+    for batch in table.to_batches():
+        lo, hi = np.searchsorted(rows, [offset, offset + batch.num_rows])
+        if hi > lo:
+            parts.append(batch.take(pa.array(rows[lo:hi] - offset)))
+        offset += batch.num_rows
+    return pa.Table.from_batches(parts, schema=table.schema)
 
 
 def uniform_seconds(rng: np.random.Generator, days: np.ndarray, start_hour: int = 7, end_hour: int = 22) -> np.ndarray:

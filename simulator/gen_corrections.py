@@ -56,7 +56,7 @@ def add_corrections(dataset: str, table: pa.Table, seed: int, end_ts: int) -> pa
     ts = table.column("_ts").to_numpy()[chosen] + rng.integers(1, 46, len(chosen)) * gc.DAY + rng.integers(-3600, 3600, len(chosen))
     keep = ts < end_ts
     chosen, ts = chosen[keep], ts[keep]
-    rows = table.take(pa.array(chosen))
+    rows = gc.take_sorted(table, chosen)
     rows = rows.set_column(rows.schema.get_field_index(field), field, corrected_value(rng, kind, rows.column(field).combine_chunks()))
     rows = rows.set_column(rows.schema.get_field_index("updated_at"), "updated_at", gc.timestamps(ts))
     rows = rows.set_column(rows.schema.get_field_index("_ts"), "_ts", pa.array(ts))

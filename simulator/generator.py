@@ -71,9 +71,9 @@ def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.
     extra = {"_bad_reason": pa.string(), "_bad_detail": pa.string(), "_bad_utf8_field": pa.string()}
     for name, kind in extra.items():
         good = good.append_column(name, pa.nulls(good.num_rows, kind))
-    rows = pa.concat_tables([good, bad.select(good.column_names)])  # chunked: sort + take beats copying first
+    rows = pa.concat_tables([good, bad.select(good.column_names)])
     key = DATASETS[dataset].key
-    rows = rows.sort_by([("_ts", "ascending")] + [(k, "ascending") for k in key])
+    rows = rows.take(pa.array(_file_order(rows, key)))
     if "updated_at" in rows.column_names:
         stamps = gc.timestamps(rows.column("_ts").to_numpy())
         rows = rows.set_column(rows.schema.get_field_index("updated_at"), "updated_at", stamps)
@@ -86,6 +86,26 @@ def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.
     })
     hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
     return rows.select(DATASETS[dataset].field_names + hidden), truth
+
+
+def _file_order(rows: pa.Table, key: tuple[str, ...]) -> np.ndarray:
+    """Row order by (_ts, key), stable: a radix sort of the integer _ts, then a string sort
+    of only the rows whose _ts is shared (few, except bank rows that share a file day)."""
+    ts = rows.column("_ts").to_numpy()
+    order = gc.argsort_stable(ts)
+    sorted_ts = ts[order]
+    same = sorted_ts[1:] == sorted_ts[:-1]
+    tied = np.zeros(len(ts), bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    at = np.flatnonzero(tied)
+    if len(at):
+        # Tied rows form runs of one _ts each, already in _ts order: sorting them by
+        # (_ts, key) only reorders rows inside their run.
+        ties = rows.select(["_ts", *key]).take(pa.array(order[at]))
+        within = pc.sort_indices(ties, [("_ts", "ascending")] + [(k, "ascending") for k in key]).to_numpy()
+        order[at] = order[at][within]
+    return order
 
 
 def _json_keys(rows: pa.Table, key: tuple[str, ...]) -> pa.Array:

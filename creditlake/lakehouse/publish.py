@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 ROW_COUNT_BAND = (0.2, 5.0)  # x the median received of recent published batches
 ROW_COUNT_HISTORY, ROW_COUNT_MIN_HISTORY = 5, 3
 ROW_COUNT_SLACK = 50  # rows: small feeds swing by tens of rows without meaning anything
-INCREMENTAL_PEAK_HISTORY = 31  # batches (~a month of daily runs)
+PEAK_HISTORY = 31  # batches (~a month of daily runs)
 MAX_BAD_SHARE = 0.5
+MIN_ROWS_FOR_BAD_SHARE = 20  # one bad row in a two-row daily file is quarantine, not a verdict
 FILE_DATE_IN_NAME = re.compile(r"_(\d{4})(\d{2})(\d{2})\.")
 
 
@@ -87,7 +88,7 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
     failures = list(checked.batch_failures)
     distinct = int((first).sum())
     bad_distinct = int((bad & first).sum())
-    if distinct and bad_distinct / distinct > MAX_BAD_SHARE:
+    if distinct >= MIN_ROWS_FOR_BAD_SHARE and bad_distinct / distinct > MAX_BAD_SHARE:
         failures.append(f"{bad_distinct} of {distinct} distinct records are bad "
                         f"({bad_distinct / distinct:.0%} > {MAX_BAD_SHARE:.0%})")
     reasons = _reason_counts(checked, to_quarantine)
@@ -171,9 +172,9 @@ def _row_count_bounds(entries: pa.Table, dataset: str, mode: str) -> tuple[int, 
     if len(recent) < ROW_COUNT_MIN_HISTORY:
         return None
     median = statistics.median(recent)
-    # Incremental pulls of monthly feeds peak once a month (filings, readings): a peak of
-    # the size seen within the last month of batches is usual, not a reason to hold.
-    peak = max(history[-INCREMENTAL_PEAK_HISTORY:]) if mode == "incremental" else median
+    # Daily pulls and daily bank files peak once a month (filings, readings, month-end
+    # positions): a peak of the size seen within the last month of batches is usual.
+    peak = max(history[-PEAK_HISTORY:]) if mode in ("incremental", "file") else median
     low, high = ROW_COUNT_BAND
     return (max(0, int(low * median) - ROW_COUNT_SLACK),
             int(high * max(median, peak)) + ROW_COUNT_SLACK)

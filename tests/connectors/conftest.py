@@ -10,7 +10,7 @@ from connectors.settings import PlatformSettings
 from faultserver import CLIENT_ID, SECRET, FaultServer
 
 FAST = RetryPolicy(attempts=5, backoff_base=0.05, backoff_max=0.2, total_seconds=20,
-                   retry_after_max=3, connect_timeout=2, read_timeout=1)
+                   retry_after_max=1.5, connect_timeout=2, read_timeout=1)
 
 
 @pytest.fixture

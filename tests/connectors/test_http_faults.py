@@ -46,7 +46,7 @@ def test_429_wait_is_bounded(server, client):
     server.script(PATH, ("json", 429, {}, {"Retry-After": "3600"}), OK)
     started = time.monotonic()
     client.get_json("/taxpayers")
-    assert time.monotonic() - started < 3 + 1  # FAST.retry_after_max is 3 s
+    assert time.monotonic() - started < 1.5 + 1  # FAST.retry_after_max is 1.5 s
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

@@ -27,7 +27,7 @@ shares as (
 select
     seller_uscc as uscc,
     month,
-    sum(share * share) as customer_hhi_12m,
+    round(sum(share * share), 9) as customer_hhi_12m,  -- rounded: summation order must not show
     coalesce(sum(share) filter (where buyer_is_core), 0) as core_customer_share_12m,
     count(*) as customers_12m
 from shares
