@@ -46,11 +46,13 @@ def main(scale: str = "small") -> None:
                 "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt_project")}
     migrate(settings)
     rounds = "2" if scale == "full" else "1"
-    done = subprocess.run([sys.executable, "-m", "bench.bench_dbt_dag", "--measure", rounds],
-                          env={**os.environ, **settings}, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("TIMES ")]
+    log = root / "measure.log"
+    with log.open("w") as out:
+        done = subprocess.run([sys.executable, "-m", "bench.bench_dbt_dag", "--measure", rounds],
+                              env={**os.environ, **settings}, stdout=out, stderr=subprocess.STDOUT)
+    lines = [line for line in log.read_text().splitlines() if line.startswith("TIMES ")]
     if done.returncode != 0 or not lines:
-        print("   failed:\n" + done.stdout[-3000:] + done.stderr[-3000:])
+        print(f"   failed ({done.returncode}); see {log}")
         return
     times = json.loads(lines[-1][6:])
     single, watcher = min(times["transform_dbt"]), min(times["transform_dbt_watcher"])

@@ -47,6 +47,8 @@ def demo_settings(root: Path, sim_url: str, sim_seed: int) -> dict[str, str]:
 
     settings = airflow_env(root / "airflow", api_port=int(env("CREDITLAKE_DEMO_UI_PORT", "8080")))
     settings["CREDITLAKE_DEMO_DIR"] = str(root)
+    # dag.test() runs tasks in this process: their INFO logs would bury the summary lines.
+    settings["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
     settings.update(pipeline_env(sim_url, sim_seed, drop=root / "sim" / "drop",
                                  warehouse=Path(env("CREDITLAKE_WAREHOUSE", str(root / "warehouse"))),
                                  pii_key=env("CREDITLAKE_PII_KEY", DEMO_PII_KEY)))
@@ -116,8 +118,10 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
     started = time.perf_counter()
     root = demo_dir()
     sim_dir = root / "sim"
-    if fresh:  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes)
-        for folder in (root / "airflow", Path(env("CREDITLAKE_WAREHOUSE", str(root / "warehouse")))):
+    if fresh:  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes),
+        # the bank's drop folder is not: the simulator rewrites it up to its clock at start.
+        for folder in (root / "airflow", Path(env("CREDITLAKE_WAREHOUSE", str(root / "warehouse"))),
+                       sim_dir / "drop"):
             shutil.rmtree(folder, ignore_errors=True)
     timings: dict[str, float] = {}
 

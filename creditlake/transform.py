@@ -43,6 +43,13 @@ def published_db() -> Path:
     return warehouse_dir() / "marts" / "published" / "creditlake.duckdb"
 
 
+def dbt_env() -> None:
+    """Environment for dbt runs started elsewhere (Airflow, cosmos): profiles.yml reads the
+    warehouse path from CREDITLAKE_WAREHOUSE."""
+    os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())
+    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT))
+
+
 def dbt_args(args: list[str]) -> list[str]:
     """The command line for dbt. The warehouse path reaches profiles.yml through the
     environment (never --vars, which would defeat partial parsing); dbt's artefacts (manifest,

@@ -104,22 +104,22 @@ _FRAC_LUT = {d: pa.array([f"{i:0{d}d}" for i in range(10**d)]) for d in (1, 2, 4
 
 
 def _byte_table(strings: pa.Array) -> np.ndarray:
-    """Equal-width ASCII strings as an (n, width) uint8 matrix: a fixed-width value is then a
-    row gather in numpy instead of Arrow's variable-width take plus join."""
+    """Equal-width ASCII strings as one fixed-size numpy value each ('V<width>'): a wire
+    value is then a numpy gather instead of Arrow's variable-width take plus join."""
     width = len(strings[0].as_py())
-    return np.frombuffer(strings.buffers()[2], np.uint8, len(strings) * width).reshape(-1, width)
+    return np.frombuffer(strings.buffers()[2], f"V{width}", len(strings))
 
 
 _DATE_BYTES = _byte_table(_DATE_LUT)
 _PERIOD_BYTES = _byte_table(_PERIOD_LUT)
-_TOD_BYTES = _byte_table(_TOD_LUT)
-_DIGITS4 = _byte_table(_FRAC_LUT[4])
+_T_TOD_BYTES = _byte_table(pc.binary_join_element_wise("T", _TOD_LUT, ""))
+_TIMESTAMP = np.dtype([("date", "V10"), ("time", "V10")])
 
 
 def _from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    """A string array over an (n, width) uint8 matrix without copying it (null slots keep
-    bytes, which Arrow allows and nothing reads)."""
-    n, width = chars.shape
+    """A string array over n fixed-size values (or an (n, width) uint8 matrix) without
+    copying them (null slots keep bytes, which Arrow allows and nothing reads)."""
+    n, width = len(chars), chars.itemsize if chars.ndim == 1 else chars.shape[1]
     if n * width >= 2**31:
         raise ValueError(f"{n} strings of {width} bytes do not fit a 32-bit offset string array")
     offsets = pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int32))
@@ -135,7 +135,7 @@ def _from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 def _lut_rows(table: np.ndarray, index: np.ndarray, what: str) -> np.ndarray:
     if len(index) and (index.min() < 0 or index.max() >= len(table)):
         raise ValueError(f"{what} outside the supported range")
-    return table[index]
+    return np.take(table, index)
 
 
 def _indices(values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
@@ -158,13 +158,12 @@ def periods(mi: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def timestamps(seconds: np.ndarray) -> pa.Array:
-    """RFC 3339 'YYYY-MM-DDTHH:MM:SSZ': always 20 bytes, so built as a byte matrix."""
+    """RFC 3339 'YYYY-MM-DDTHH:MM:SSZ': always 20 bytes, so built as fixed-size values."""
     seconds = np.asarray(seconds, dtype=np.int64)
-    chars = np.empty((len(seconds), 20), np.uint8)
-    chars[:, :10] = _lut_rows(_DATE_BYTES, seconds // DAY - _LUT_FIRST_DAY, "timestamp")
-    chars[:, 10] = ord("T")
-    chars[:, 11:] = _TOD_BYTES[seconds % DAY]
-    return _from_chars(chars)
+    stamps = np.empty(len(seconds), _TIMESTAMP)
+    stamps["date"] = _lut_rows(_DATE_BYTES, seconds // DAY - _LUT_FIRST_DAY, "timestamp")
+    stamps["time"] = np.take(_T_TOD_BYTES, seconds % DAY)
+    return _from_chars(stamps.view("V20"))
 
 
 def fixed(scaled: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
@@ -199,17 +198,19 @@ def codes(labels, index: np.ndarray, valid: np.ndarray | None = None) -> pa.Arra
 def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """IDs such as 'PN1000000042': prefix plus a zero-padded number."""
     numbers = np.asarray(numbers, np.int64)
-    if len(numbers) and (numbers.min() < 0 or numbers.max() >= 10**width):  # wider than the padding: rare
+    head = prefix.encode()
+    total = len(head) + width
+    if not len(numbers) or numbers.min() < 0 or numbers.max() >= 10**width or total > 18:
         return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0"), "")
-    head = np.frombuffer(prefix.encode(), np.uint8)
-    chars = np.empty((len(numbers), len(head) + width), np.uint8)
-    chars[:, :len(head)] = head
-    end, rest = chars.shape[1], numbers
-    while end > len(head):  # four digits per step, from the right
-        digits = _DIGITS4[rest % 10_000]
-        start = max(len(head), end - 4)
-        chars[:, start:end] = digits[:, 4 - (end - start):]
-        end, rest = start, rest // 10_000
+    # 10**(total-1) + number prints as '1', zeros, the padded number: every string has
+    # `total` characters (`width` + 1 without a prefix); the leading ones become the prefix.
+    printed = pc.cast(pa.array(numbers + 10 ** max(total - 1, width)), pa.string())
+    chars = np.frombuffer(printed.buffers()[2], np.uint8, len(numbers) * max(total, width + 1)).reshape(len(numbers), -1)
+    if head:
+        chars = chars.copy()
+        chars[:, :len(head)] = np.frombuffer(head, np.uint8)
+    else:
+        chars = chars[:, 1:]
     return _from_chars(chars)
 
 

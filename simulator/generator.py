@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from creditlake.contract import API_PLATFORMS, DATASETS, INT, MONEY, NUM, TS
-from simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises
+from simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises, gen_memory
 from simulator import gen_common as gc
 from simulator import gen_public_records, gen_supply_chain
 
@@ -65,27 +65,64 @@ def write_parquet(table: pa.Table, path: Path, dataset: str | None = None) -> No
     pq.write_table(table, path, **parquet_options(dataset))
 
 
-def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Sort good and bad rows together by (updated_at or file day, key), number them and
-    split off the truth about the bad ones. Returns (feed table, bad-record truth)."""
-    extra = {"_bad_reason": pa.string(), "_bad_detail": pa.string(), "_bad_utf8_field": pa.string()}
-    for name, kind in extra.items():
-        good = good.append_column(name, pa.nulls(good.num_rows, kind))
-    rows = pa.concat_tables([good, bad.select(good.column_names)])
+@dataclass
+class SortedFeed:
+    """A feed's rows (good, then bad; unsorted) and their file order. The sorted table is
+    never built whole: it is taken and written one row group at a time, which keeps memory
+    low and the copy in cache for the writer."""
+
+    dataset: str
+    rows: pa.Table
+    order: np.ndarray
+    sorted_ts: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.order)
+
+    def piece(self, start: int, stop: int) -> pa.Table:
+        """Rows start..stop of the file, with updated_at and _row_id filled in."""
+        piece = self.rows.take(pa.array(self.order[start:stop]))
+        if "updated_at" in piece.column_names:
+            stamps = gc.timestamps(self.sorted_ts[start:stop])
+            piece = piece.set_column(piece.schema.get_field_index("updated_at"), "updated_at", stamps)
+        piece = piece.append_column("_row_id", pa.array(np.arange(start, start + piece.num_rows, dtype=np.int64)))
+        return piece.select(feed_columns(self.dataset))
+
+
+def feed_columns(dataset: str) -> list[str]:
+    hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
+    return DATASETS[dataset].field_names + hidden
+
+
+def write_feed(feed: SortedFeed, path: Path) -> None:
+    """Same file as pq.write_table of the whole sorted table (same row groups and settings)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = parquet_options(feed.dataset)
+    step = options.pop("row_group_size")
+    first = feed.piece(0, min(step, feed.num_rows))
+    with pq.ParquetWriter(path, first.schema, **options) as writer:
+        writer.write_table(first, row_group_size=step)
+        for start in range(step, feed.num_rows, step):
+            writer.write_table(feed.piece(start, start + step), row_group_size=step)
+
+
+def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[SortedFeed, pa.Table]:
+    """Order good and bad rows together by (updated_at or file day, key), number them and
+    split off the truth about the bad ones. Returns (feed to write, bad-record truth)."""
+    good = good.append_column("_bad_utf8_field", pa.nulls(good.num_rows, pa.string()))
+    wanted = [c for c in feed_columns(dataset) if c != "_row_id"] + ["_ts"]
+    rows = pa.concat_tables([good.select(wanted), bad.select(wanted)]).combine_chunks()
     key = DATASETS[dataset].key
-    rows = rows.take(pa.array(_file_order(rows, key)))
-    if "updated_at" in rows.column_names:
-        stamps = gc.timestamps(rows.column("_ts").to_numpy())
-        rows = rows.set_column(rows.schema.get_field_index("updated_at"), "updated_at", stamps)
-    rows = rows.append_column("_row_id", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
-    is_bad = pc.is_valid(rows.column("_bad_reason"))
-    bad_rows = rows.filter(is_bad)
+    order = _file_order(rows, key)
+    sorted_ts = rows.column("_ts").to_numpy()[order]
+    row_id = np.flatnonzero(order >= good.num_rows)  # bad rows, in file order
+    bad_rows = bad.take(pa.array(order[row_id] - good.num_rows))
     truth = pa.table({
-        "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()), "_row_id": bad_rows.column("_row_id"),
+        "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()), "_row_id": pa.array(row_id.astype(np.int64)),
         "key": _json_keys(bad_rows, key), "reason": bad_rows.column("_bad_reason"), "detail": bad_rows.column("_bad_detail"),
     })
-    hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
-    return rows.select(DATASETS[dataset].field_names + hidden), truth
+    return SortedFeed(dataset, rows, order, sorted_ts), truth
 
 
 def _file_order(rows: pa.Table, key: tuple[str, ...]) -> np.ndarray:
@@ -130,6 +167,12 @@ def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
 def generate(out: Path, seed: int, enterprises: int, months: int, last_period: str = DEFAULT_LAST_PERIOD,
              future_days: int = DEFAULT_FUTURE_DAYS, quiet: bool = False) -> dict:
     """Generate the whole data folder; returns the meta dict (also written to meta.json)."""
+    with gen_memory.reuse_memory():
+        return _generate(out, seed, enterprises, months, last_period, future_days, quiet)
+
+
+def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: str, future_days: int,
+              quiet: bool) -> dict:
     if enterprises < 10:
         raise ValueError(f"enterprises must be at least 10, got {enterprises}")
     if months < 13:
@@ -138,7 +181,7 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
     cal = gc.Calendar(gc.month_index(last_period) - months + 1, months, future_days)
     console = Console(quiet=quiet)
     started = time.perf_counter()
-    identity: list[pa.Table] = []
+    identity: dict[str, pa.Table] = {}
     state: dict = {}
     written: dict[str, Written] = {}
     if out.exists():
@@ -146,7 +189,9 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
             shutil.rmtree(out / sub, ignore_errors=True)
     # Each dataset is finished (corrections, bad records, sort) and written on worker threads
     # while the main thread generates the next ones: Arrow and numpy release the GIL, so
-    # both cores work. At most two datasets are in flight, which bounds memory.
+    # both cores work. At most two datasets are in flight, which bounds memory. The two big
+    # feeds (invoices, meter readings) are generated first so that their long finishing
+    # overlaps with generating the rest instead of trailing at the end.
     workers = ThreadPoolExecutor(max_workers=2)
     pending: list[Future] = []
     results: dict[str, pa.Table] = {}
@@ -159,13 +204,16 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
         fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
         feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
         path = dataset_path(out, dataset)
-        write_parquet(feed, path, dataset)
+        write_feed(feed, path)
         written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
         results[dataset] = truth
 
     def emit(dataset: str, table: pa.Table) -> None:
         while len(pending) >= 2:
-            pending.pop(0).result()
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.remove(future)
+                future.result()
         pending.append(workers.submit(finish, dataset, table, state.get("accounts")))
 
     def world_step():
@@ -175,14 +223,16 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
     def utility_step():
         accounts, readings, ids = gen_activity.utility(state["world"], cal, seed)
         state["accounts"] = accounts.column("account_no").combine_chunks()
-        identity.append(ids)
+        identity["utility"] = ids
         emit("utility_accounts", accounts)
         emit("meter_readings", readings)
 
+    def taxpayer_step():
+        taxpayers, state["general"] = gen_activity.taxpayers(state["world"], cal, seed)
+        emit("taxpayers", taxpayers)
+
     def tax_step():
         w = state["world"]
-        taxpayers, state["general"] = gen_activity.taxpayers(w, cal, seed)
-        emit("taxpayers", taxpayers)
         filings, arrears = gen_activity.tax_filings(w, cal, seed, state["general"])
         emit("tax_filings", filings)
         emit("tax_arrears", arrears)
@@ -192,7 +242,7 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
         w = state["world"]
         emit("core_enterprises", gen_supply_chain.core_enterprises(w, cal, seed))
         invoices, confirmations, ids = gen_supply_chain.invoices(w, cal, seed, state["general"])
-        identity.append(ids)
+        identity["invoices"] = ids
         emit("invoices", invoices)
         emit("receivable_confirmations", confirmations)
 
@@ -209,13 +259,15 @@ def generate(out: Path, seed: int, enterprises: int, months: int, last_period: s
         emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
 
     def truth_step():
-        while pending:
-            pending.pop(0).result()
+        for future in pending:
+            future.result()
+        pending.clear()
         shutil.copyfile(gen_bank.PRODUCTS_CSV, out / "bank" / "products.csv")
-        write_truth(out, state, cal, identity, [results[name] for name in API_DATASETS + BANK_DATASETS])
+        write_truth(out, state, cal, [identity["utility"], identity["invoices"]], [results[name] for name in API_DATASETS + BANK_DATASETS])
 
-    steps = [("enterprises, parks, chains, health", world_step), ("utility accounts and readings", utility_step),
-             ("tax and social security", tax_step), ("supply chain", chain_step), ("loan book", bank_step),
+    steps = [("enterprises, parks, chains, health", world_step), ("taxpayers", taxpayer_step),
+             ("supply chain", chain_step), ("utility accounts and readings", utility_step),
+             ("tax filings and social security", tax_step), ("loan book", bank_step),
              ("public records", public_step), ("truth", truth_step)]
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

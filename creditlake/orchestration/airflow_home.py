@@ -55,6 +55,10 @@ def airflow_env(home: Path, sql_alchemy_conn: str | None = None, executor: str =
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES_REGEXP": r"(airflow|creditlake)\..*",
+        # astronomer-cosmos reports usage to a third party unless told not to.
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "SCARF_NO_ANALYTICS": "true",
         "NO_PROXY": "*",  # the task SDK must reach the local API server directly
         "no_proxy": "*",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
     for name, n in marts.items():
         if ".fct_" in name or ".dim_" in name or ".rpt_" in name:
             layers.add_row(f"marts  {name}", f"{n:,}")
-    layers.add_row("marts (all models)", f"{sum(marts.values()):,} in {len(marts)} tables")
+    layers.add_row("dbt, all schemas", f"{sum(marts.values()):,} in {len(marts)} tables")
     console.print(layers)
 
     q = Table("reason", "rows", title="quarantined rows by reason")
@@ -111,17 +112,20 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
     checks = folder / "inclusive_finance" / period / f"inclusive_finance_checks_{period}.csv"
     console.print(f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: {manifest}")
     if checks.exists():
-        for line in checks.read_text(encoding="utf-8").splitlines()[1:]:
-            cells = line.split(",")
-            console.print(f"  {cells[2]:<24} {cells[-1]}")
+        import csv
+
+        with checks.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                console.print(f"  {row['item']:<22} {row['result']:<15} value {row['value']}, "
+                              f"benchmark {row['benchmark']} ({row['rule']})")
 
     env_file = root / "env.sh"
     data_docs = warehouse_dir() / "gx" / "data_docs" / "local_site" / "index.html"
     console.print(f"""
 [bold]next steps[/]
-  Airflow UI   : source {env_file} && .venv/bin/airflow api-server   -> http://127.0.0.1:8080 (no login)
+  Airflow UI   : source {env_file} && .venv/bin/airflow api-server   -> http://127.0.0.1:{os.environ.get("AIRFLOW__API__PORT", "8080")} (no login)
   Data Docs    : {data_docs if data_docs.exists() else '(built by the maintenance DAG) ' + str(data_docs)}
-  dbt docs     : source {env_file} && cd {PROJECT_ROOT / 'dbt_project'} && ../.venv/bin/dbt docs generate && ../.venv/bin/dbt docs serve --port 8081
+  dbt docs     : source {env_file} && cd {PROJECT_ROOT / 'dbt_project'} && T={warehouse_dir() / 'marts' / 'dbt' / 'target'} && ../.venv/bin/dbt docs generate --target-path $T && ../.venv/bin/dbt docs serve --target-path $T --port 8081
   query marts  : .venv/bin/python -c "import duckdb; print(duckdb.connect('{published_marts()}', read_only=True).sql('select * from marts.fct_loan_month limit 10'))"
   re-run extract: source {env_file} && .venv/bin/creditlake extract --period {period}
 """)

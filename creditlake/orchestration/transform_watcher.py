@@ -7,7 +7,7 @@ dbt's start-up (~4 s) is paid once, not once per model. It is measured against t
 shipped in dags/ is the faster one (see docs/runbook.md for the figures and the reason).
 
 Cosmos renders the graph from dbt's manifest when the DAG is parsed, so this factory reads
-dbt_project/target/manifest.json (written by `dbt parse`) at parse time.
+WAREHOUSE/marts/dbt/target/manifest.json (written by `dbt parse`) at parse time.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
 
     from creditlake.transform import DBT_PROJECT
 
+    from creditlake.config import warehouse_dir
+
+    # Where creditlake.transform.dbt_args puts dbt's artefacts (`dbt parse` writes the manifest).
+    target = warehouse_dir() / "marts" / "dbt" / "target"
     with DAG(dag_id=dag_id, schedule=schedule, start_date=START_DATE, catchup=False, max_active_runs=1,
              default_args=default_args(retries=1), tags=tags("dbt", "transform", "cosmos"),
              doc_md=__doc__) as dag:
@@ -40,7 +44,7 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
 
         models = DbtTaskGroup(
             group_id="dbt",
-            project_config=ProjectConfig(DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json"),
+            project_config=ProjectConfig(DBT_PROJECT, manifest_path=target / "manifest.json"),
             profile_config=ProfileConfig(profile_name="creditlake", target_name="dev",
                                          profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
             execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,

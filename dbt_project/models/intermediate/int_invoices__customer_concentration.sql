@@ -1,3 +1,5 @@
+-- depends_on: {{ ref('int_calendar__months') }}
+{{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert') }}
 {# Trailing-12-month customer concentration per seller: Herfindahl-Hirschman index of buyer
    shares (0..1) and the share sold to core enterprises. Unresolved buyers count by name. #}
 with seller_buyer_month as (
@@ -16,6 +18,9 @@ last_12_months as (
     from {{ ref('int_calendar__months') }} as c
     join seller_buyer_month as s
         on s.month > c.month - interval 12 month and s.month <= c.month
+    {%- if is_incremental() %}
+    where c.month >= {{ lookback_start() }}
+    {%- endif %}
     group by all
 ),
 

@@ -17,7 +17,8 @@ metrics as (
             cast(p.new_dishonest_records as double) as new_dishonest_records,
             i.dbt_paid_3m - i.dbt_paid_12m as dbt_paid_rise,
             i.revenue_electricity_gap,
-            i.revenue_per_kwh_vs_peers
+            i.revenue_per_kwh_vs_peers,
+            cast(i.max_days_past_due as double) as max_days_past_due
         from {{ ref('fct_credit_indicators') }} as i
         join {{ ref('fct_enterprise_month') }} as p using (uscc, month)
     )

@@ -1,7 +1,10 @@
+-- depends_on: {{ ref('int_calendar__months') }}
 {# Core credit indicators ("three grades, three tables": utilities, tax, social security, plus
    trade, public records and collateral) per enterprise and month, each computed only from
    data known at that month end. Trends: MoM, YoY, and the last 3 months against the 12
    months before them (3v12). #}
+{{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns') }}
 {%- set trends = {'electricity': 'electricity_kwh', 'water': 'water_m3',
                   'revenue': 'declared_revenue', 'headcount': 'insured_headcount'} %}
 
@@ -12,6 +15,10 @@ with panel as (
         dbt.amount_observed_received
     from {{ ref('fct_enterprise_month') }} as p
     left join {{ ref('int_invoices__days_beyond_terms') }} as dbt using (uscc, month)
+    {%- if is_incremental() %}
+    -- the recomputed months' windows reach back 15 months
+    where p.month >= {{ lookback_start(months_before=15) }}
+    {%- endif %}
 ),
 
 peer_intensity as (
@@ -23,6 +30,9 @@ peer_intensity as (
                sum(cast(declared_revenue as double)) over w3 as revenue_3m,
                sum(cast(electricity_kwh as double)) over w3 as electricity_3m
         from {{ ref('fct_enterprise_month') }}
+        {%- if is_incremental() %}
+        where month >= {{ lookback_start(months_before=2) }}
+        {%- endif %}
         window w3 as (partition by uscc order by month rows between 2 preceding and current row)
     ) as p
     join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
@@ -149,3 +159,6 @@ left join {{ ref('int_tax__rating_month') }} as r using (uscc, month)
 left join {{ ref('int_invoices__customer_concentration') }} as cc using (uscc, month)
 left join collateral as col using (uscc, month)
 left join peer_intensity as peer on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = w.month
+{%- if is_incremental() %}
+where w.month >= {{ lookback_start() }}
+{%- endif %}

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_calendar__months') }}
+{{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns') }}
 {# Points scorecard per enterprise and month. Bins, points and reason codes are data
    (seed scorecard_bins, newest version); score = base + the points of each characteristic's
    bin. Reason codes: the characteristics that lost most points against their best bin. #}
@@ -27,6 +30,9 @@ characteristics as (
         from {{ ref('fct_credit_indicators') }}
         -- distress of the core enterprise leading the enterprise's main supply chain
         left join {{ ref('int_warning_signals__chain') }} as chain using (uscc, month)
+        {%- if is_incremental() %}
+        where month >= {{ lookback_start() }}
+        {%- endif %}
     )
     unpivot include nulls (value for characteristic in (
         electricity_trend, water_trend, revenue_trend, headcount_trend, paydex_3m, tax_paid_ratio_12m,
