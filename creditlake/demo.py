@@ -153,20 +153,23 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
         migrate(settings)
         timings["airflow_db"] = time.perf_counter() - t
 
-        from creditlake.orchestration.runner import DagRunner
+        from creditlake.orchestration.runner import DagRunFailed, DagRunner
 
         runner = DagRunner()
-        for day in range(days):
-            if day:
-                clock = parse_clock(sim.advance(1)["clock"])
-            console.rule(f"[bold]4.{day + 1} simulated day {clock:%Y-%m-%d}")
-            runner.run_day(clock)
-        console.rule("[bold]5. regulator extract")
-        period = last_complete_month(clock)
-        runner.run_extract(clock, period)
+        try:
+            for day in range(days):
+                if day:
+                    clock = parse_clock(sim.advance(1)["clock"])
+                console.rule(f"[bold]4.{day + 1} simulated day {clock:%Y-%m-%d}")
+                runner.run_day(clock)
+            console.rule("[bold]5. regulator extract")
+            runner.run_extract(clock, last_complete_month(clock))
+        except DagRunFailed as failure:  # the summary still shows how far it got
+            console.print(f"[bold red]{failure}")
         timings.update(runner.timings)
     finally:
         sim.stop()
+    period = last_complete_month(clock)
 
     from creditlake.orchestration.summary import print_summary
 

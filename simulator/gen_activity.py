@@ -83,10 +83,11 @@ def utility(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.Tab
     unpaid = troubled & (t >= world.arrears_t[f]) & (rng.random(len(t)) < 0.35)
     paid_ts = gc.uniform_seconds(rng, paid_on)
     def build(rows: np.ndarray) -> dict[str, pa.Array]:
+        amount = gc.money(billed[rows])  # billed and paid in full: one array for both columns
         return {
-            "account_no": account_no.take(pa.array(acc[rows])), "period": gc.periods(cal.first_mi + t[rows]),
-            "consumption": gc.decimal(consumption[rows], 1), "amount_billed": gc.money(billed[rows]),
-            "amount_paid": gc.money(billed[rows]), "due_on": gc.dates(due[rows]), "paid_on": gc.dates(paid_on[rows]),
+            "account_no": gc.take(account_no, acc[rows]), "period": gc.periods(cal.first_mi + t[rows]),
+            "consumption": gc.decimal(consumption[rows], 1), "amount_billed": amount,
+            "amount_paid": amount, "due_on": gc.dates(due[rows]), "paid_on": gc.dates(paid_on[rows]),
         }
 
     readings = gc.versions_in_order("meter_readings", build, published, np.maximum(paid_ts, published + 3600), ~unpaid,
@@ -178,7 +179,7 @@ def tax_filings(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) 
         ts, firm, t, declared, payable, paid, filed = gc.in_time_order(
             ts[keep], firm[keep], t[keep], declared[keep], payable[keep], paid[keep], filed[keep])
         parts.append(gc.table("tax_filings", {
-            "taxpayer_id": ids.take(pa.array(firm)), "period": gc.periods(cal.first_mi + t),
+            "taxpayer_id": gc.take(ids, firm), "period": gc.periods(cal.first_mi + t),
             "tax_type": gc.codes([tax_type], np.zeros(len(t), int)),
             "declared_revenue": gc.money(declared), "tax_payable": gc.money(payable),
             "tax_paid": gc.money(paid), "filed_on": gc.dates(filed),
@@ -219,7 +220,7 @@ def ss_contributions(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
     keep = ts < cal.end_ts
     ts, firm, t, due, paid, paid_on = gc.in_time_order(ts[keep], firm[keep], t[keep], due[keep], paid[keep], paid_on[keep])
     return gc.table("ss_contributions", {
-        "uscc": world.uscc.take(pa.array(firm)), "period": gc.periods(cal.first_mi + t),
+        "uscc": gc.take(world.uscc, firm), "period": gc.periods(cal.first_mi + t),
         "insured_headcount": gc.ints(world.headcount[firm, t]), "contribution_due": gc.money(due),
         "contribution_paid": gc.money(paid), "paid_on": gc.dates(paid_on, paid > 0),
     }, ts)

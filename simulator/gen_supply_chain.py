@@ -101,9 +101,9 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
         retype = variant_of[rows] >= 0
         buyer_name = pc.replace_with_mask(buyer_name, pa.array(retype), variants.take(pa.array(variant_of[rows][retype])))
         return {
-            "invoice_no": invoice_no(rows), "seller_uscc": world.uscc.take(pa.array(seller[rows])),
+            "invoice_no": invoice_no(rows), "seller_uscc": gc.take(world.uscc, seller[rows]),
             "seller_name": world.name.take(pa.array(seller[rows])),
-            "buyer_uscc": world.uscc.take(pa.array(np.where(name_only[rows], -1, buyer[rows]), mask=name_only[rows])),
+            "buyer_uscc": gc.take(world.uscc, buyer[rows], ~name_only[rows]),
             "buyer_name": buyer_name, "issued_on": gc.dates(issued[rows]), "amount": gc.money(amount[rows]),
             "tax_amount": gc.money(tax[rows]), "due_on": gc.dates(due[rows]),
             "paid_on": gc.dates(paid_on[rows], status[rows] == 1), "status": gc.codes(INVOICE_STATUSES, status[rows]),
@@ -125,7 +125,7 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     idx, confirmed_on, confirmed_ts = idx[within], confirmed_on[within], confirmed_ts[within]
     confirmations = gc.table("receivable_confirmations", {
         "confirmation_id": gc.numbered("RC", 1_000_000_000 + np.arange(len(idx)), 10),
-        "core_uscc": world.uscc.take(pa.array(buyer[idx])), "supplier_uscc": world.uscc.take(pa.array(seller[idx])),
+        "core_uscc": gc.take(world.uscc, buyer[idx]), "supplier_uscc": gc.take(world.uscc, seller[idx]),
         "invoice_no": invoice_no(idx), "confirmed_amount": gc.money(amount[idx]),
         "confirmed_on": gc.dates(confirmed_on), "matures_on": gc.dates(due[idx]),
     }, confirmed_ts)

@@ -76,18 +76,35 @@ class SortedFeed:
     order: np.ndarray
     sorted_ts: np.ndarray
 
+    def __post_init__(self) -> None:
+        # updated_at is written from sorted_ts; fixed-width columns are gathered by numpy.
+        self.columns = {name: self.rows.column(name).combine_chunks() for name in feed_columns(self.dataset)
+                        if name not in ("updated_at", "_row_id")}
+        self.widths = {name: gc.common_width(values) for name, values in self.columns.items()}
+        self.present = {}
+        for name, values in self.columns.items():
+            if self.widths[name] and values.null_count:  # gather values and validity separately
+                self.present[name] = values.is_valid().to_numpy(zero_copy_only=False)
+                self.columns[name] = pa.Array.from_buffers(pa.string(), len(values), [None, *values.buffers()[1:]], 0,
+                                                           values.offset)
+
     @property
     def num_rows(self) -> int:
         return len(self.order)
 
     def piece(self, start: int, stop: int) -> pa.Table:
         """Rows start..stop of the file, with updated_at and _row_id filled in."""
-        piece = self.rows.take(pa.array(self.order[start:stop]))
-        if "updated_at" in piece.column_names:
-            stamps = gc.timestamps(self.sorted_ts[start:stop])
-            piece = piece.set_column(piece.schema.get_field_index("updated_at"), "updated_at", stamps)
-        piece = piece.append_column("_row_id", pa.array(np.arange(start, start + piece.num_rows, dtype=np.int64)))
-        return piece.select(feed_columns(self.dataset))
+        index = self.order[start:stop]
+        data = {}
+        for name in feed_columns(self.dataset):
+            if name == "updated_at":
+                data[name] = gc.timestamps(self.sorted_ts[start:stop])
+            elif name == "_row_id":
+                data[name] = pa.array(np.arange(start, start + len(index), dtype=np.int64))
+            else:
+                present = self.present.get(name)
+                data[name] = gc.take(self.columns[name], index, None if present is None else present[index], self.widths[name])
+        return pa.table(data)
 
 
 def feed_columns(dataset: str) -> list[str]:

@@ -28,7 +28,9 @@ events = []
 def hook(event, args):
     if event == "open":
         path, mode = str(args[0]), str(args[1] or "r")
-        if not (path.endswith((".py", ".pyc", ".so")) or "/__pycache__" in path) or "w" in mode or "a" in mode:
+        if "/__pycache__/" in path or path.isdigit():  # bytecode caching of a first import
+            return  # (a bare descriptor re-wraps a file whose os.open was audited already)
+        if not path.endswith((".py", ".so")) or "w" in mode or "a" in mode:
             events.append(f"open {path} {mode}")
     elif event in ("socket.connect", "subprocess.Popen", "sqlite3.connect", "os.system"):
         events.append(f"{event} {args[:1]}")
