@@ -11,7 +11,7 @@ import importlib
 import sys
 import time
 
-BENCHES = ["generator", "api", "ingest", "dbt"]
+BENCHES = ["generator", "api", "ingest", "dbt", "dbt_dag"]
 
 
 def main(argv: list[str]) -> int:

@@ -35,5 +35,16 @@ def _register_subcommands() -> None:
 
     app.command("ingest")(ingest_command)
 
+    from creditlake import backtest, transform
+
+    app.command("transform")(transform.command)
+    app.command("backtest")(backtest.command)
+
+    from creditlake import demo
+    from creditlake.extracts.cli import extract
+
+    app.command("extract")(extract)
+    app.command("demo")(demo.command)
+
 
 _register_subcommands()

@@ -187,7 +187,7 @@ def _meta_differs(meta: Path, seed: int, enterprises: int, months: int) -> bool:
 
 
 def command(
-    days: int = typer.Option(3, min=1, max=30, help="Simulated days to run (the extract needs the 2nd of a month)"),
+    days: int = typer.Option(3, min=1, max=30, help="Simulated days to run from 1 November; 3 reaches the 3rd, when the monthly extract is due"),
     fresh: bool = typer.Option(True, help="Start with an empty warehouse and Airflow database"),
     enterprises: int = typer.Option(SIM_ENTERPRISES, min=10, help="Simulated enterprises"),
     months: int = typer.Option(SIM_MONTHS, min=13, max=120, help="Months of history"),

@@ -116,7 +116,7 @@ _T_TOD_BYTES = _byte_table(pc.binary_join_element_wise("T", _TOD_LUT, ""))
 _TIMESTAMP = np.dtype([("date", "V10"), ("time", "V10")])
 
 
-def _from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """A string array over n fixed-size values (or an (n, width) uint8 matrix) without
     copying them (null slots keep bytes, which Arrow allows and nothing reads)."""
     n, width = len(chars), chars.itemsize if chars.ndim == 1 else chars.shape[1]
@@ -147,14 +147,14 @@ def dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     days = np.asarray(days, dtype=np.int64)
     if valid is not None:
         days = np.where(valid, days, _LUT_FIRST_DAY)
-    return _from_chars(_lut_rows(_DATE_BYTES, days - _LUT_FIRST_DAY, "date"), valid)
+    return from_chars(_lut_rows(_DATE_BYTES, days - _LUT_FIRST_DAY, "date"), valid)
 
 
 def periods(mi: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     mi = np.asarray(mi, dtype=np.int64)
     if valid is not None:
         mi = np.where(valid, mi, _LUT_FIRST_MONTH)
-    return _from_chars(_lut_rows(_PERIOD_BYTES, mi - _LUT_FIRST_MONTH, "period"), valid)
+    return from_chars(_lut_rows(_PERIOD_BYTES, mi - _LUT_FIRST_MONTH, "period"), valid)
 
 
 def timestamps(seconds: np.ndarray) -> pa.Array:
@@ -163,7 +163,7 @@ def timestamps(seconds: np.ndarray) -> pa.Array:
     stamps = np.empty(len(seconds), _TIMESTAMP)
     stamps["date"] = _lut_rows(_DATE_BYTES, seconds // DAY - _LUT_FIRST_DAY, "timestamp")
     stamps["time"] = np.take(_T_TOD_BYTES, seconds % DAY)
-    return _from_chars(stamps.view("V20"))
+    return from_chars(stamps.view("V20"))
 
 
 def fixed(scaled: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
@@ -213,7 +213,7 @@ def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
         chars[:, :len(head)] = np.frombuffer(head, np.uint8)
     else:
         chars = chars[:, 1:]
-    return _from_chars(chars)
+    return from_chars(chars)
 
 
 def take(values: pa.Array, index: np.ndarray, valid: np.ndarray | None = None, width: int | None = None) -> pa.Array:
@@ -226,12 +226,18 @@ def take(values: pa.Array, index: np.ndarray, valid: np.ndarray | None = None, w
     width = common_width(values) if width is None else width
     if not width:
         return values.take(_indices(index, valid))
-    start = int(np.frombuffer(values.buffers()[1], np.int32, 1, values.offset * 4)[0])
-    chars = np.frombuffer(values.buffers()[2], f"V{width}", len(values), start)
+    chars = fixed_size_values(values, width)
     if values.null_count:
         present = values.is_valid().to_numpy(zero_copy_only=False)[index]
         valid = present if valid is None else present & valid
-    return _from_chars(_lut_rows(chars, index, "row number"), valid)
+    return from_chars(_lut_rows(chars, index, "row number"), valid)
+
+
+def fixed_size_values(values: pa.Array, width: int) -> np.ndarray:
+    """The bytes of a string array whose slots all have `width` bytes, as numpy 'V<width>'
+    values (no copy)."""
+    start = int(np.frombuffer(values.buffers()[1], np.int32, 1, values.offset * 4)[0])
+    return np.frombuffer(values.buffers()[2], f"V{width}", len(values), start)
 
 
 def common_width(values: pa.Array) -> int:

@@ -67,9 +67,9 @@ def write_parquet(table: pa.Table, path: Path, dataset: str | None = None) -> No
 
 @dataclass
 class SortedFeed:
-    """A feed's rows (good, then bad; unsorted) and their file order. The sorted table is
-    never built whole: it is taken and written one row group at a time, which keeps memory
-    low and the copy in cache for the writer."""
+    """A feed's rows (good, then bad; unsorted and in several chunks) and their file order.
+    The sorted table is never built whole, nor are the chunks first concatenated: each row
+    group is gathered from the chunks and written, which keeps memory at one copy of the feed."""
 
     dataset: str
     rows: pa.Table
@@ -77,16 +77,15 @@ class SortedFeed:
     sorted_ts: np.ndarray
 
     def __post_init__(self) -> None:
-        # updated_at is written from sorted_ts; fixed-width columns are gathered by numpy.
-        self.columns = {name: self.rows.column(name).combine_chunks() for name in feed_columns(self.dataset)
-                        if name not in ("updated_at", "_row_id")}
-        self.widths = {name: gc.common_width(values) for name, values in self.columns.items()}
-        self.present = {}
-        for name, values in self.columns.items():
-            if self.widths[name] and values.null_count:  # gather values and validity separately
-                self.present[name] = values.is_valid().to_numpy(zero_copy_only=False)
-                self.columns[name] = pa.Array.from_buffers(pa.string(), len(values), [None, *values.buffers()[1:]], 0,
-                                                           values.offset)
+        batches = [b for b in self.rows.to_batches() if b.num_rows]  # one chunk layout for every column
+        self.starts = np.cumsum([0] + [b.num_rows for b in batches])[:-1]
+        # updated_at is written from sorted_ts; _row_id is the position in the file.
+        self.names = [n for n in feed_columns(self.dataset) if n not in ("updated_at", "_row_id")]
+        self.chunks = {n: [b.column(n) for b in batches] for n in self.names}
+        self.widths = {}
+        for name, chunks in self.chunks.items():
+            widths = {gc.common_width(c) for c in chunks}
+            self.widths[name] = widths.pop() if len(widths) == 1 else 0
 
     @property
     def num_rows(self) -> int:
@@ -95,6 +94,9 @@ class SortedFeed:
     def piece(self, start: int, stop: int) -> pa.Table:
         """Rows start..stop of the file, with updated_at and _row_id filled in."""
         index = self.order[start:stop]
+        chunk = np.searchsorted(self.starts, index, side="right") - 1
+        local = index - self.starts[chunk]
+        groups = [(c, np.flatnonzero(chunk == c)) for c in np.unique(chunk)]
         data = {}
         for name in feed_columns(self.dataset):
             if name == "updated_at":
@@ -102,9 +104,27 @@ class SortedFeed:
             elif name == "_row_id":
                 data[name] = pa.array(np.arange(start, start + len(index), dtype=np.int64))
             else:
-                present = self.present.get(name)
-                data[name] = gc.take(self.columns[name], index, None if present is None else present[index], self.widths[name])
+                data[name] = self._gather(name, len(index), local, groups)
         return pa.table(data)
+
+    def _gather(self, name: str, n: int, local: np.ndarray, groups: list) -> pa.Array:
+        chunks, width = self.chunks[name], self.widths[name]
+        if len(groups) == 1:
+            c, _ = groups[0]
+            return gc.take(chunks[c], local, width=width)
+        if width:  # fixed-size values: gathered straight into place
+            values = np.empty(n, f"V{width}")
+            valid = np.ones(n, bool)
+            for c, rows in groups:
+                values[rows] = np.take(gc.fixed_size_values(chunks[c], width), local[rows])
+                if chunks[c].null_count:
+                    valid[rows] = chunks[c].is_valid().to_numpy(zero_copy_only=False)[local[rows]]
+            return gc.from_chars(values, valid)
+        parts = pa.concat_arrays([chunks[c].take(pa.array(local[rows])) for c, rows in groups])
+        placed = np.concatenate([rows for _, rows in groups])
+        inverse = np.empty(n, np.int64)
+        inverse[placed] = np.arange(n)
+        return parts.take(pa.array(inverse))
 
 
 def feed_columns(dataset: str) -> list[str]:
@@ -129,7 +149,7 @@ def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[SortedFeed, p
     split off the truth about the bad ones. Returns (feed to write, bad-record truth)."""
     good = good.append_column("_bad_utf8_field", pa.nulls(good.num_rows, pa.string()))
     wanted = [c for c in feed_columns(dataset) if c != "_row_id"] + ["_ts"]
-    rows = pa.concat_tables([good.select(wanted), bad.select(wanted)]).combine_chunks()
+    rows = pa.concat_tables([good.select(wanted), bad.select(wanted)])
     key = DATASETS[dataset].key
     order = _file_order(rows, key)
     sorted_ts = rows.column("_ts").to_numpy()[order]
@@ -206,20 +226,20 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
             shutil.rmtree(out / sub, ignore_errors=True)
     # Each dataset is finished (corrections, bad records, sort) and written on worker threads
     # while the main thread generates the next ones: Arrow and numpy release the GIL, so
-    # both cores work. At most two datasets are in flight, which bounds memory. The two big
-    # feeds (invoices, meter readings) are generated first so that their long finishing
-    # overlaps with generating the rest instead of trailing at the end.
+    # both cores work. At most two datasets are in flight, which bounds memory.
     workers = ThreadPoolExecutor(max_workers=2)
     pending: list[Future] = []
     results: dict[str, pa.Table] = {}
+    inbox: dict[str, pa.Table] = {}
 
-    def finish(dataset: str, table: pa.Table, accounts: pa.Array | None) -> None:
-        good = _visible(table, cal)
+    def finish(dataset: str, accounts: pa.Array | None) -> None:
+        good = _visible(inbox.pop(dataset), cal)
         if dataset in API_DATASETS:
             good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
         world = state["world"]
         fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
         feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
+        del good  # the feed has its own copy: free the generated table before writing
         path = dataset_path(out, dataset)
         write_feed(feed, path)
         written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
@@ -231,7 +251,8 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
             for future in done:
                 pending.remove(future)
                 future.result()
-        pending.append(workers.submit(finish, dataset, table, state.get("accounts")))
+        inbox[dataset] = table  # handed over, not passed: finish() can then drop it early
+        pending.append(workers.submit(finish, dataset, state.get("accounts")))
 
     def world_step():
         world = state["world"] = gen_enterprises.build_world(cal, seed, enterprises)
@@ -275,16 +296,19 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("abnormal_operations", gen_public_records.abnormal_operations(w, cal, seed))
         emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
 
-    def truth_step():
+    def drain() -> None:
         for future in pending:
             future.result()
         pending.clear()
+
+    def truth_step():
+        drain()
         shutil.copyfile(gen_bank.PRODUCTS_CSV, out / "bank" / "products.csv")
         write_truth(out, state, cal, [identity["utility"], identity["invoices"]], [results[name] for name in API_DATASETS + BANK_DATASETS])
 
-    steps = [("enterprises, parks, chains, health", world_step), ("taxpayers", taxpayer_step),
-             ("supply chain", chain_step), ("utility accounts and readings", utility_step),
-             ("tax filings and social security", tax_step), ("loan book", bank_step),
+    steps = [("enterprises, parks, chains, health", world_step), ("utility accounts and readings", utility_step),
+             ("taxpayers", taxpayer_step), ("tax filings and social security", tax_step),
+             ("supply chain", chain_step), ("loan book", bank_step),
              ("public records", public_step), ("truth", truth_step)]
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

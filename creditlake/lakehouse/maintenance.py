@@ -42,6 +42,9 @@ def expire_snapshots(older_than_days: float = 7, retain_last: int = 5) -> dict[s
         keep = {s.snapshot_id for s in snaps[-retain_last:]}
         if tbl.current_snapshot() is not None:
             keep.add(tbl.current_snapshot().snapshot_id)
+        # Tagged snapshots (e.g. `extract-YYYY-MM`, read by a regulator extract) stay so that
+        # re-running that extract reads the same data; Iceberg refuses to expire them anyway.
+        keep |= {ref.snapshot_id for ref in tbl.metadata.refs.values()}
         old = [s.snapshot_id for s in snaps if s.snapshot_id not in keep and s.timestamp_ms < cutoff_ms]
         if old:
             tbl.maintenance.expire_snapshots().by_ids(old).commit()

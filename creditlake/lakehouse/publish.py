@@ -172,12 +172,14 @@ def _row_count_bounds(entries: pa.Table, dataset: str, mode: str) -> tuple[int, 
     if len(recent) < ROW_COUNT_MIN_HISTORY:
         return None
     median = statistics.median(recent)
-    # Daily pulls and daily bank files peak once a month (filings, readings, month-end
-    # positions): a peak of the size seen within the last month of batches is usual.
-    peak = max(history[-PEAK_HISTORY:]) if mode in ("incremental", "file") else median
     low, high = ROW_COUNT_BAND
-    return (max(0, int(low * median) - ROW_COUNT_SLACK),
-            int(high * max(median, peak)) + ROW_COUNT_SLACK)
+    if mode == "snapshot":
+        return (max(0, int(low * median) - ROW_COUNT_SLACK), int(high * median) + ROW_COUNT_SLACK)
+    # Daily pulls and daily bank files peak once a month (filings, readings, month-end
+    # positions) and a quiet day is legitimately small: only a batch far above the largest
+    # of the last month is suspicious (a snapshot far below the usual is a cut-off export).
+    peak = max(history[-PEAK_HISTORY:])
+    return (0, int(high * max(median, peak)) + ROW_COUNT_SLACK)
 
 
 def _first_occurrence(hashes: pa.Array) -> np.ndarray:

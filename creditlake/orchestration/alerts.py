@@ -95,7 +95,7 @@ def freshness_sla(platform: str) -> timedelta:
 def freshness_breaches(state: dict, sla: timedelta, now: datetime) -> dict[str, str]:
     """Datasets whose last good pull (or, never good, first attempt) is older than `sla`.
 
-    `state` maps dataset -> creditlake.orchestration.ingest_log.Freshness.
+    `state` maps dataset -> creditlake.orchestration.freshness.Freshness.
     """
     hours = lambda delta: f"{delta / timedelta(hours=1):.1f} h"  # noqa: E731
     breaches = {}

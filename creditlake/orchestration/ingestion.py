@@ -88,7 +88,7 @@ def ingest_and_announce(platform: Platform, dataset: str, mode: str, alias_event
     from connectors.ingest import run_ingest
 
     from creditlake.orchestration.alerts import raise_alert
-    from creditlake.orchestration.ingest_log import record_attempt, record_pull
+    from creditlake.orchestration.freshness import record_attempt, record_pull
 
     record_attempt(dataset)
     if not platform.prefix:
@@ -119,7 +119,7 @@ def check_platform_freshness(platform: Platform, datasets: list[str]) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from creditlake.orchestration.alerts import freshness_breaches, freshness_sla, raise_alert
-    from creditlake.orchestration.ingest_log import freshness
+    from creditlake.orchestration.freshness import freshness
 
     sla = freshness_sla(platform.name)
     breaches = freshness_breaches(freshness(datasets), sla, datetime.now(timezone.utc))

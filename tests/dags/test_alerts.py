@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from creditlake.orchestration.alerts import (alerts_file, freshness_breaches, freshness_sla, on_task_failure,
                                              read_alerts)
-from creditlake.orchestration.ingest_log import freshness, record_attempt, record_pull
+from creditlake.orchestration.freshness import freshness, record_attempt, record_pull
 
 T0 = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
 
