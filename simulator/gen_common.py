@@ -100,7 +100,6 @@ _DATE_LUT = pa.array(np.arange(_LUT_FIRST_DAY, _LUT_LAST_DAY).astype("datetime64
 _LUT_FIRST_MONTH = 1900 * 12
 _PERIOD_LUT = pa.array(np.arange(_LUT_FIRST_MONTH - _EPOCH_MONTH, 2041 * 12 - _EPOCH_MONTH).astype("datetime64[M]").astype(str))
 _TOD_LUT = pa.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in range(DAY)])
-_FRAC_LUT = {d: pa.array([f"{i:0{d}d}" for i in range(10**d)]) for d in (1, 2, 4)}
 
 
 def _byte_table(strings: pa.Array) -> np.ndarray:

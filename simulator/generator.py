@@ -80,12 +80,13 @@ class SortedFeed:
         batches = [b for b in self.rows.to_batches() if b.num_rows]  # one chunk layout for every column
         self.starts = np.cumsum([0] + [b.num_rows for b in batches])[:-1]
         # updated_at is written from sorted_ts; _row_id is the position in the file.
-        self.names = [n for n in feed_columns(self.dataset) if n not in ("updated_at", "_row_id")]
-        self.chunks = {n: [b.column(n) for b in batches] for n in self.names}
+        names = [n for n in feed_columns(self.dataset) if n not in ("updated_at", "_row_id")]
+        self.chunks = {n: [b.column(n) for b in batches] for n in names}
         self.widths = {}
         for name, chunks in self.chunks.items():
             widths = {gc.common_width(c) for c in chunks}
             self.widths[name] = widths.pop() if len(widths) == 1 else 0
+        self.present: dict[tuple[str, int], np.ndarray | None] = {}
 
     @property
     def num_rows(self) -> int:
@@ -109,22 +110,31 @@ class SortedFeed:
 
     def _gather(self, name: str, n: int, local: np.ndarray, groups: list) -> pa.Array:
         chunks, width = self.chunks[name], self.widths[name]
-        if len(groups) == 1:
-            c, _ = groups[0]
-            return gc.take(chunks[c], local, width=width)
-        if width:  # fixed-size values: gathered straight into place
+        if not groups:  # an empty feed
+            return pa.array([], self.rows.schema.field(name).type)
+        if width:  # fixed-size values: gathered by numpy straight into place
             values = np.empty(n, f"V{width}")
             valid = np.ones(n, bool)
             for c, rows in groups:
                 values[rows] = np.take(gc.fixed_size_values(chunks[c], width), local[rows])
-                if chunks[c].null_count:
-                    valid[rows] = chunks[c].is_valid().to_numpy(zero_copy_only=False)[local[rows]]
+                present = self._present(name, c)
+                if present is not None:
+                    valid[rows] = present[local[rows]]
             return gc.from_chars(values, valid)
+        if len(groups) == 1:
+            return chunks[groups[0][0]].take(pa.array(local))
         parts = pa.concat_arrays([chunks[c].take(pa.array(local[rows])) for c, rows in groups])
         placed = np.concatenate([rows for _, rows in groups])
         inverse = np.empty(n, np.int64)
         inverse[placed] = np.arange(n)
         return parts.take(pa.array(inverse))
+
+    def _present(self, name: str, c: int) -> np.ndarray | None:
+        """Validity of chunk c of a column as booleans, computed once (None: no nulls)."""
+        if (name, c) not in self.present:
+            chunk = self.chunks[name][c]
+            self.present[name, c] = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
+        return self.present[name, c]
 
 
 def feed_columns(dataset: str) -> list[str]:
@@ -265,12 +275,10 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("utility_accounts", accounts)
         emit("meter_readings", readings)
 
-    def taxpayer_step():
-        taxpayers, state["general"] = gen_activity.taxpayers(state["world"], cal, seed)
-        emit("taxpayers", taxpayers)
-
     def tax_step():
         w = state["world"]
+        taxpayers, state["general"] = gen_activity.taxpayers(w, cal, seed)
+        emit("taxpayers", taxpayers)
         filings, arrears = gen_activity.tax_filings(w, cal, seed, state["general"])
         emit("tax_filings", filings)
         emit("tax_arrears", arrears)
@@ -296,19 +304,16 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("abnormal_operations", gen_public_records.abnormal_operations(w, cal, seed))
         emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
 
-    def drain() -> None:
+    def truth_step():
         for future in pending:
             future.result()
         pending.clear()
-
-    def truth_step():
-        drain()
         shutil.copyfile(gen_bank.PRODUCTS_CSV, out / "bank" / "products.csv")
-        write_truth(out, state, cal, [identity["utility"], identity["invoices"]], [results[name] for name in API_DATASETS + BANK_DATASETS])
+        write_truth(out, state, cal, [identity["utility"], identity["invoices"]],
+                    [results[name] for name in API_DATASETS + BANK_DATASETS])
 
     steps = [("enterprises, parks, chains, health", world_step), ("utility accounts and readings", utility_step),
-             ("taxpayers", taxpayer_step), ("tax filings and social security", tax_step),
-             ("supply chain", chain_step), ("loan book", bank_step),
+             ("tax and social security", tax_step), ("supply chain", chain_step), ("loan book", bank_step),
              ("public records", public_step), ("truth", truth_step)]
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
