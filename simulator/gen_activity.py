@@ -95,11 +95,12 @@ def utility(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.Tab
     return accounts.filter(pa.array(visible)), readings, identity
 
 
-def _rating(rng, distressed_then: np.ndarray, core: np.ndarray) -> np.ndarray:
+def _rating(rng, distressed_then: np.ndarray, core: np.ndarray, fragility: np.ndarray) -> np.ndarray:
     n = len(distressed_then)
     healthy = rng.choice(5, n, p=[0.25, 0.53, 0.17, 0.04, 0.01])
+    fragile = rng.choice(5, n, p=[0.08, 0.42, 0.32, 0.13, 0.05])  # weaker firms file and pay worse
     troubled = rng.choice(5, n, p=[0.0, 0.25, 0.05, 0.45, 0.25])
-    return np.where(distressed_then, troubled, np.where(core, 0, healthy))
+    return np.where(distressed_then, troubled, np.where(core, 0, np.where(fragility > 1, fragile, healthy)))
 
 
 def taxpayers(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, np.ndarray]:
@@ -127,7 +128,7 @@ def taxpayers(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, np.n
         distressed_then = world.distressed[rated] & (world.onset_t[rated] < year_end_t - 1)
         parts_firm.append(rated)
         parts_ts.append(gc.uniform_seconds(rng, np.full(len(rated), publish) + rng.integers(0, 10, len(rated))))
-        parts_rating.append(_rating(rng, distressed_then, world.is_core[rated]))
+        parts_rating.append(_rating(rng, distressed_then, world.is_core[rated], world.fragility[rated]))
         parts_year.append(np.full(len(rated), year))
     firm, ts = np.concatenate(parts_firm), np.concatenate(parts_ts)
     rating, year = np.concatenate(parts_rating), np.concatenate(parts_year)

@@ -114,7 +114,7 @@ def loan_book(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.T
     first_due_after = lambda day: _first_index_at_or_after(due, loan_of, n_inst, day)  # noqa: E731
     missed_j = np.where(covering, first_due_after(default_target - 90), NO_DEFAULT)
     late_j = np.where(covering, first_due_after(onset_day[firm]), np.where(rng.random(k) < 0.07, rng.integers(1, 13, k), -1))
-    late_j = np.where(late_j >= missed_j, -1, late_j)
+    late_j = np.where((late_j >= missed_j) | (late_j > n_inst), -1, late_j)  # no such installment
     late_days = np.where(covering, rng.integers(10, 50, k), np.where(rng.random(k) < 0.15, rng.integers(30, 60, k), rng.integers(1, 25, k)))
     missed_day = np.where(missed_j <= n_inst, due[np.minimum(np.cumsum(n_inst) - n_inst + missed_j - 1, len(due) - 1)], NO_DEFAULT)
     missed_day = np.where(missed_j == NO_DEFAULT, NO_DEFAULT, missed_day)

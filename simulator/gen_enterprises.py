@@ -46,6 +46,9 @@ MONTHLY_REVENUE = [60_000, 600_000, 5_000_000, 40_000_000]  # median CNY per mon
 HEADCOUNT_RANGE = [(1, 9), (10, 99), (100, 299), (300, 3000)]
 TYPE_SHARES = [0.62, 0.07, 0.06, 0.25]  # order of ENTERPRISE_TYPES
 DISTRESS_RATE, OVERDECLARE_RATE, PARK_RATE = 0.08, 0.04, 0.30
+# Distress is not a coin toss: a latent fragility (thin growth, a poorer tax record) makes a
+# firm likelier to fall, and the slump is preceded by a mild drift, as in real portfolios.
+FRAGILITY_WEIGHT, PRE_ONSET_MONTHS, PRE_ONSET_DEPTH = 1.0, 6, 0.12
 
 
 def divisions() -> list[tuple[str, str]]:
@@ -79,6 +82,7 @@ class World:
     is_core: np.ndarray
     core_of: np.ndarray  # index of the core enterprise a member supplies, -1 if none
     chain_name: pa.Array  # per enterprise: its chain (core or member), null if none
+    fragility: np.ndarray  # latent weakness, N(0, 1): raises the chance of distress
     distressed: np.ndarray
     onset_t: np.ndarray  # panel month of distress onset, -1 if none
     arrears_t: np.ndarray
@@ -283,7 +287,9 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
 
     # Planted health. Onsets spread so defaults (3-9 months later) mostly land in the history.
     first_onset, last_onset = 6, max(7, cal.months - 3)
-    distressed = rng.random(n) < DISTRESS_RATE
+    fragility = rng.normal(0, 1, n)
+    lift = np.exp(FRAGILITY_WEIGHT * fragility - FRAGILITY_WEIGHT ** 2 / 2)  # mean 1: the rate stays 8%
+    distressed = rng.random(n) < np.minimum(DISTRESS_RATE * lift, 0.9)
     n_bad_cores = max(1, round(0.15 * n_cores))
     distressed[cores] = False
     distressed[cores[:n_bad_cores]] = True
@@ -310,8 +316,11 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
     t = np.arange(T)[None, :]
     since = np.clip((t - onset_t[:, None] + 1) / ramp[:, None], 0, 1)
     health = np.where(distressed[:, None] & (t >= onset_t[:, None]), 1 - depth[:, None] * since, 1.0)
+    drift = np.clip((t - onset_t[:, None] + PRE_ONSET_MONTHS + 1) / PRE_ONSET_MONTHS, 0, 1)
+    health = health * np.where(distressed[:, None], 1 - PRE_ONSET_DEPTH * drift, 1.0)
     active = t >= month_established[:, None]
     growth = np.where(rng.random(n) < 0.1, rng.normal(-0.008, 0.003, n), rng.normal(0.004, 0.004, n))
+    growth = growth - 0.002 * fragility
     base = np.asarray(MONTHLY_REVENUE, float)[size] * np.exp(rng.normal(0, 0.6, n))
     noise = np.exp(rng.normal(0, 0.07, (n, T)))
     revenue = base[:, None] * np.exp(growth[:, None] * t) * seasonality(cal, section) * health * noise * active
@@ -327,7 +336,7 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
         section=section, industry_code=industry_code, region=region, city=city_word, address=address, park_id=park_id,
         established_day=established, legal_rep=legal_rep, legal_rep_id=legal_rep_id, phone=phone,
         capital_cents=capital_cents, is_core=is_core, core_of=core_of, chain_name=chain_name,
-        distressed=distressed, onset_t=onset_t, arrears_t=arrears_t, depth=depth, overdeclares=overdeclares,
+        fragility=fragility, distressed=distressed, onset_t=onset_t, arrears_t=arrears_t, depth=depth, overdeclares=overdeclares,
         overdeclare_factor=overdeclare_factor, active=active, health=health, revenue=revenue, headcount=headcount)
     return world
 
