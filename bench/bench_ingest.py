@@ -16,29 +16,17 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.config import PROJECT_ROOT, environment
 from creditlake.contract import API_PLATFORMS
 
 SCALES = {"full": (100_000, 36), "small": (2_000, 14)}
 SEED = 7
-
-
-@contextmanager
-def _environment(values: dict[str, str]):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 def _data(scale: str) -> Path:
@@ -124,7 +112,7 @@ def main(scale: str = "small") -> None:
         api = [p.name for p in API_PLATFORMS]
 
         env["CREDITLAKE_WAREHOUSE"] = str(work / "snapshot")
-        with _environment(env):
+        with environment(env):
             _warm_snapshots()
             _warm_imports()
             snapshot = _run(api + ["bank"], "snapshot")
@@ -132,7 +120,7 @@ def main(scale: str = "small") -> None:
         base_rows, base_seconds = _baseline(landed)
 
         env["CREDITLAKE_WAREHOUSE"] = str(work / "incremental")
-        with _environment(env):
+        with environment(env):
             incremental = _run(api, "incremental")
     finally:
         server.stop()

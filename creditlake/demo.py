@@ -141,8 +141,10 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
     sim = Simulator(sim_dir, seed, enterprises, months, root / "simulator.log")
     try:
         clock = parse_clock(sim.wait_ready()["clock"])
-        console.print(f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z")
+        console.print(f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z (log: {root / 'simulator.log'})")
         settings = demo_settings(root, sim.url, seed)
+        for key in sorted(k for k in settings if k.endswith(("_BASE_URL", "_CLIENT_ID", "_CLIENT_SECRET"))):
+            console.print(f"  {key}={settings[key]}", soft_wrap=True)  # the simulator's demo credentials
         os.environ.update(settings)  # before Airflow is imported: it reads its settings once
         write_env_file(root / "env.sh", settings)
 

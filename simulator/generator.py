@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from simulator import gen_public_records, gen_supply_chain
 
 DEFAULT_LAST_PERIOD = "2026-10"
 DEFAULT_FUTURE_DAYS = 60
+FINISHING = 3  # datasets finished and written at once
 API_DATASETS = [d.name for p in API_PLATFORMS for d in p.datasets]
 BANK_DATASETS = ["loans", "repayments"]
 PARQUET_OPTIONS = dict(compression="snappy", use_dictionary=True, write_statistics=True,
@@ -234,35 +236,40 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
     if out.exists():
         for sub in ("feeds", "bank", "truth"):
             shutil.rmtree(out / sub, ignore_errors=True)
-    # Each dataset is finished (corrections, bad records, sort) and written on worker threads
-    # while the main thread generates the next ones: Arrow and numpy release the GIL, so
-    # both cores work. At most two datasets are in flight, which bounds memory.
-    workers = ThreadPoolExecutor(max_workers=2)
+    # Generation runs in three lanes after the world is built (utility; tax then supply chain;
+    # loan book then public records), and each dataset is finished (corrections, bad records,
+    # sort) and written on worker threads: Arrow and numpy release the GIL, so both cores work.
+    # Every step draws from its own random stream, so the order of work never changes a byte.
+    # At most FINISHING datasets are in flight, which bounds memory.
+    workers = ThreadPoolExecutor(max_workers=FINISHING)
+    slots = threading.BoundedSemaphore(FINISHING)
+    lock = threading.Lock()
     pending: list[Future] = []
     results: dict[str, pa.Table] = {}
     inbox: dict[str, pa.Table] = {}
 
     def finish(dataset: str, accounts: pa.Array | None) -> None:
-        good = _visible(inbox.pop(dataset), cal)
-        if dataset in API_DATASETS:
-            good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
-        world = state["world"]
-        fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
-        feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
-        del good  # the feed has its own copy: free the generated table before writing
-        path = dataset_path(out, dataset)
-        write_feed(feed, path)
-        written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
-        results[dataset] = truth
+        try:
+            good = _visible(inbox.pop(dataset), cal)
+            if dataset in API_DATASETS:
+                good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
+            world = state["world"]
+            fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
+            feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
+            del good  # the feed has its own copy: free the generated table before writing
+            path = dataset_path(out, dataset)
+            write_feed(feed, path)
+            written[dataset] = Written(str(path.relative_to(out)), feed.num_rows, truth.num_rows)
+            results[dataset] = truth
+        finally:
+            slots.release()
 
     def emit(dataset: str, table: pa.Table) -> None:
-        while len(pending) >= 2:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                pending.remove(future)
-                future.result()
+        slots.acquire()
         inbox[dataset] = table  # handed over, not passed: finish() can then drop it early
-        pending.append(workers.submit(finish, dataset, state.get("accounts")))
+        accounts = state["accounts"] if dataset == "meter_readings" else None
+        with lock:
+            pending.append(workers.submit(finish, dataset, accounts))
 
     def world_step():
         world = state["world"] = gen_enterprises.build_world(cal, seed, enterprises)
@@ -304,6 +311,13 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("abnormal_operations", gen_public_records.abnormal_operations(w, cal, seed))
         emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
 
+    def lanes_step():
+        with ThreadPoolExecutor(max_workers=3) as lanes:
+            running = [lanes.submit(utility_step), lanes.submit(lambda: (tax_step(), chain_step())),
+                       lanes.submit(lambda: (bank_step(), public_step()))]
+            for lane in running:
+                lane.result()
+
     def truth_step():
         for future in pending:
             future.result()
@@ -312,9 +326,9 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         write_truth(out, state, cal, [identity["utility"], identity["invoices"]],
                     [results[name] for name in API_DATASETS + BANK_DATASETS])
 
-    steps = [("enterprises, parks, chains, health", world_step), ("utility accounts and readings", utility_step),
-             ("tax and social security", tax_step), ("supply chain", chain_step), ("loan book", bank_step),
-             ("public records", public_step), ("truth", truth_step)]
+    steps = [("enterprises, parks, chains, health", world_step),
+             ("utility, tax and social security, supply chain, loan book, public records", lanes_step),
+             ("truth", truth_step)]
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as progress:

@@ -38,22 +38,4 @@ def airflow_cluster(tmp_path, postgres_database):
         cluster.stop()
 
 
-SEED, ENTERPRISES, MONTHS = 11, 40, 13
-
-
-@pytest.fixture(scope="session")
-def sim_data(tmp_path_factory) -> Path:
-    from simulator.generator import generate
-
-    out = tmp_path_factory.mktemp("sim_airflow")
-    generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS)
-    return out
-
-
-@pytest.fixture
-def simulator(sim_data, tmp_path):
-    from simulator.server import SimulatorServer
-
-    server = SimulatorServer(sim_data, seed=SEED, drop=tmp_path / "drop").start()
-    yield server
-    server.stop()
+from airflow_world import ENTERPRISES, MONTHS, SEED, sim_data, simulator  # noqa: F401  (fixtures)

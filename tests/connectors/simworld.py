@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,24 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from creditlake.config import environment  # noqa: F401  (re-exported for the tests)
 from creditlake.contract import DATASETS, PLATFORMS
 
 SEED, ENTERPRISES, MONTHS = 7, 200, 14
 PLATFORM_ORDER = ["commerce", "tax", "social-security", "utility", "supply-chain", "bank"]
-
-
-@contextmanager
-def environment(values: dict[str, str]):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def server_env(server, warehouse: Path) -> dict[str, str]:
