@@ -11,7 +11,8 @@ import importlib
 import sys
 import time
 
-BENCHES = ["generator", "api", "ingest", "dbt", "dbt_dag"]
+# ingest last: at full scale it currently needs more memory than this machine has (see issue notes).
+BENCHES = ["generator", "api", "dbt", "dbt_dag", "ingest"]
 
 
 def main(argv: list[str]) -> int:
