@@ -22,7 +22,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -31,8 +30,8 @@ import pyarrow.compute as pc
 from creditlake import contract, uscc
 from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
 from creditlake.lakehouse import pii, schemas
+from creditlake.reference import INDUSTRY_DIVISIONS_CSV
 
-REFERENCE_DIR = Path(__file__).parent / "reference"
 USCC_PATTERN = r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"
 LEGACY_PATTERN = r"^[0-9]{15}$"
 INDUSTRY_PATTERN = r"^[A-T][0-9]{4}$"
@@ -62,7 +61,7 @@ class Prepared:
 def industry_divisions() -> dict[str, frozenset[str]]:
     """GB/T 4754-2017: section letter -> its two-digit divisions."""
     out: dict[str, set[str]] = {}
-    with open(REFERENCE_DIR / "gbt4754_2017_divisions.csv", encoding="utf-8") as f:
+    with open(INDUSTRY_DIVISIONS_CSV, encoding="utf-8") as f:
         for row in csv.DictReader(f):
             out.setdefault(row["section"], set()).add(row["division"])
     return {k: frozenset(v) for k, v in out.items()}

@@ -17,10 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from creditlake.contract import LOAN_CLASSIFICATIONS
+from creditlake.reference import LOAN_PRODUCTS_CSV
 from simulator import gen_common as gc
 from simulator.gen_enterprises import World
 
-PRODUCTS_CSV = Path(__file__).parent / "reference" / "loan_products.csv"
+PRODUCTS_CSV = LOAN_PRODUCTS_CSV
 NO_DEFAULT = np.iinfo(np.int64).max // 4
 
 

