@@ -28,22 +28,7 @@ candidates as (
     from buyers as b join aliases as x on x.name_key = b.name_key
 ),
 
-per_rank as (
-    select buyer_name, rank, any_value(method) as method, any_value(confidence) as confidence,
-           min(uscc) as uscc, count(distinct uscc) as n
-    from candidates
-    group by buyer_name, rank
-),
-
-best as (
-    select buyer_name, method, confidence, uscc
-    from per_rank where n = 1
-    qualify row_number() over (partition by buyer_name order by rank) = 1
-),
-
-ambiguous as (
-    select distinct buyer_name from per_rank where n > 1
-)
+{{ best_unique_match('buyer_name') }}
 
 select
     'invoice_buyer' as source,

@@ -33,23 +33,7 @@ candidates as (
     where a.uscc is null
 ),
 
-per_rank as (
-    select account_no, rank, any_value(method) as method, any_value(confidence) as confidence,
-           min(uscc) as uscc, count(distinct uscc) as n
-    from candidates
-    group by account_no, rank
-),
-
-best as (
-    -- the most confident level that names exactly one enterprise
-    select account_no, method, confidence, uscc
-    from per_rank where n = 1
-    qualify row_number() over (partition by account_no order by rank) = 1
-),
-
-ambiguous as (
-    select distinct account_no from per_rank where n > 1
-)
+{{ best_unique_match('account_no') }}
 
 select
     'utility_account' as source,
