@@ -11,7 +11,7 @@ import importlib
 import sys
 import time
 
-# ingest last: at full scale it currently needs more memory than this machine has (see issue notes).
+# ingest last: at full scale it is the longest (about an hour on 2 cores).
 BENCHES = ["generator", "api", "dbt", "dbt_dag", "ingest"]
 
 

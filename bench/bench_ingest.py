@@ -12,7 +12,6 @@ checks, lineage and commits cost relative to a bare file conversion.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from connectors.ingest import Progress
 from creditlake.config import PROJECT_ROOT, environment
 from creditlake.contract import API_PLATFORMS
 
@@ -40,6 +40,25 @@ def _data(scale: str) -> Path:
     return data
 
 
+class _Report(Progress):
+    """One line per dataset as it finishes: a full-scale run takes the better part of an hour."""
+
+    def start(self, dataset: str, mode: str) -> None:
+        self.started = time.perf_counter()
+
+    def done(self, dataset: str, results) -> None:
+        seconds = time.perf_counter() - self.started
+        rows = sum(r.received for r in results)
+        print(f"   {dataset:<26} {rows:>12,} rows {seconds:8.1f} s  {rows / max(seconds, 1e-9):>9,.0f} rows/s"
+              f"  {len(results)} batch(es)  peak RSS {_peak_rss_gb():.1f} GB", flush=True)
+
+
+def _peak_rss_gb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
 def _run(platforms: list[str], mode: str) -> dict[str, tuple[int, float, float]]:
     """platform -> (rows received, seconds end to end, seconds inside lakehouse.publish)."""
     from connectors.ingest import run_ingest
@@ -47,7 +66,7 @@ def _run(platforms: list[str], mode: str) -> dict[str, tuple[int, float, float]]
     figures = {}
     for name in platforms:
         started = time.perf_counter()
-        results = run_ingest(name, mode=mode)
+        results = run_ingest(name, mode=mode, progress=_Report())
         figures[name] = (sum(r.received for r in results), time.perf_counter() - started,
                          sum(r.seconds for r in results))
     return figures
@@ -113,19 +132,23 @@ def main(scale: str = "small") -> None:
 
         env["CREDITLAKE_WAREHOUSE"] = str(work / "snapshot")
         with environment(env):
+            print("   building the simulator's snapshot files (not timed) ...", flush=True)
             _warm_snapshots()
             _warm_imports()
+            print("   snapshot backfill:", flush=True)
             snapshot = _run(api + ["bank"], "snapshot")
         landed = sorted((work / "snapshot" / "landing").rglob("*.csv.gz"))
         base_rows, base_seconds = _baseline(landed)
 
         env["CREDITLAKE_WAREHOUSE"] = str(work / "incremental")
         with environment(env):
+            print("   incremental pull:", flush=True)
             incremental = _run(api, "incremental")
     finally:
         server.stop()
 
     base_rate = base_rows / base_seconds
+    print(f"   peak RSS of the bench process (simulator server included): {_peak_rss_gb():.1f} GB")
     print(f"   baseline     pyarrow csv.gz -> Parquet, no checks: {base_rows:,} rows in {base_seconds:.1f} s "
           f"= {base_rate:,.0f} rows/s ({len(landed)} files)")
     lines = [("snapshot     backfill, all datasets + bank drop", _total(snapshot)),

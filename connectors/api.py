@@ -1,7 +1,7 @@
 """Pull a platform dataset over HTTP and land it: incremental pages or a bulk snapshot.
 
-Each function returns the landed batch's manifest path and the table built from the
-landed files (so the batch is parsed once), or None when there was nothing to land.
+Each function returns the landed batch's manifest path and its parts (connectors.split,
+cut while landing so the files are parsed once), or None when there was nothing to land.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from urllib.parse import urlparse
 from connectors.crashpoints import crashpoint
 from connectors.errors import ConnectorError
 from connectors.http import PlatformClient, without_query
-from connectors.landed import compact, newest_cursor, parse_ts, read_landed
-from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339
-from connectors.records import content_hash
+from connectors.landed import compact, split_files
+from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, parse_ts, rfc3339
 from connectors.settings import page_size
+from connectors.split import Split
 from connectors.sources import INCREMENTAL, SNAPSHOT, Source
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def incremental_since(src: Source, watermark: str | None, start_from: str) -> st
 
 
 def pull_incremental(client: PlatformClient, src: Source, since: str, previous: str | None,
-                     progress=None) -> tuple[Path, tuple] | None:
+                     progress=None) -> tuple[Path, Split] | None:
     progress = progress or _Progress()
     fetched_at = now_utc()
     with Staging(src.platform, src.name) as stage:
@@ -75,23 +75,26 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
             if not cursor:
                 break
         as_of = _normalise_ts(as_of, fetched_at)
-        parts = read_landed(src.contract, stage.dir, stage.files)
-        table = parts[0]
-        if table.num_rows == 0:
-            return None
-        batch_id = f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{content_hash(table)[:8]}"
-        manifest = {
-            "mode": INCREMENTAL, "format": "json-pages",
-            "request": {"method": "GET", "url": client.url(src.path),
-                        "params": {"updated_since": since, "page_size": size}, "pages": page_no},
-            "rows": table.num_rows, "fetched_at": rfc3339(fetched_at), "as_of": as_of,
-            "watermark_from": since,
-            "watermark_to": newest_cursor(table, src.contract.cursor, as_of) or previous,
-            "unknown_fields": parts[1], "missing_columns": parts[2]}
-        crashpoint("connectors.landing.before_manifest")
-        manifest_path = stage.commit(batch_id, manifest)
+        split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
+        try:
+            if split.rows == 0:
+                split.close()
+                return None
+            batch_id = f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{split.content_digest[:8]}"
+            manifest = {
+                "mode": INCREMENTAL, "format": "json-pages",
+                "request": {"method": "GET", "url": client.url(src.path),
+                            "params": {"updated_since": since, "page_size": size}, "pages": page_no},
+                "rows": split.rows, "fetched_at": rfc3339(fetched_at), "as_of": as_of,
+                "watermark_from": since, "watermark_to": split.newest_cursor or previous,
+                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
+            crashpoint("connectors.landing.before_manifest")
+            manifest_path = stage.commit(batch_id, manifest)
+        except BaseException:
+            split.close()
+            raise
     crashpoint("connectors.landed")
-    return manifest_path, parts
+    return manifest_path, split
 
 
 def server_clock(client: PlatformClient, src: Source) -> datetime:
@@ -105,7 +108,7 @@ def server_clock(client: PlatformClient, src: Source) -> datetime:
 
 
 def pull_snapshot(client: PlatformClient, src: Source, progress=None,
-                  as_of_date: str | None = None) -> tuple[Path, tuple | None]:
+                  as_of_date: str | None = None) -> tuple[Path, Split | None]:
     """Land the newest snapshot as of the platform's date. If it is already landed and
     published, returns its manifest and None (nothing to parse or publish again)."""
     progress = progress or _Progress()
@@ -134,20 +137,22 @@ def pull_snapshot(client: PlatformClient, src: Source, progress=None,
                       rows=entry.get("rows"))
             progress.advance(src.name, pages=1, rows=int(entry.get("rows") or 0))
             crashpoint("connectors.snapshot_file_landed")
-        parts = read_landed(src.contract, stage.dir, stage.files)
-        table = parts[0]
-        declared = sum(int(f.get("rows") or 0) for f in files)
-        if declared and declared != table.num_rows:
-            log.warning("%s/%s: snapshot declares %d rows, files hold %d", src.platform, src.name,
-                        declared, table.num_rows)
-        manifest = {
-            "mode": SNAPSHOT, "format": "files",
-            "request": {"method": "GET", "url": listing.url, "snapshot_id": snap.get("snapshot_id")},
-            "rows": table.num_rows, "rows_declared": declared, "fetched_at": rfc3339(fetched_at),
-            "as_of": as_of, "watermark_from": None,
-            "watermark_to": newest_cursor(table, src.contract.cursor, as_of),
-            "unknown_fields": parts[1], "missing_columns": parts[2]}
-        crashpoint("connectors.landing.before_manifest")
-        manifest_path = stage.commit(batch_id, manifest)
+        split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
+        try:
+            declared = sum(int(f.get("rows") or 0) for f in files)
+            if declared and declared != split.rows:
+                log.warning("%s/%s: snapshot declares %d rows, files hold %d", src.platform, src.name,
+                            declared, split.rows)
+            manifest = {
+                "mode": SNAPSHOT, "format": "files",
+                "request": {"method": "GET", "url": listing.url, "snapshot_id": snap.get("snapshot_id")},
+                "rows": split.rows, "rows_declared": declared, "fetched_at": rfc3339(fetched_at),
+                "as_of": as_of, "watermark_from": None, "watermark_to": split.newest_cursor,
+                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
+            crashpoint("connectors.landing.before_manifest")
+            manifest_path = stage.commit(batch_id, manifest)
+        except BaseException:
+            split.close()
+            raise
     crashpoint("connectors.landed")
-    return manifest_path, parts
+    return manifest_path, split

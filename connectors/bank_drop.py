@@ -17,7 +17,8 @@ from pathlib import Path
 
 from connectors.crashpoints import crashpoint
 from connectors.errors import ConnectorError
-from connectors.landed import read_landed
+from connectors.landed import split_files
+from connectors.split import Split
 from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339, sha256_file
 from connectors.sources import FILE, Source
 
@@ -70,7 +71,7 @@ def ready_files(drop: Path, dataset: str, after: str | None) -> list[DropFile]:
     return ready
 
 
-def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, tuple | None]:
+def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, Split | None]:
     """Copy one drop file into the landing zone as one batch (streamed, verified)."""
     batch_id = f"{src.name}-{FILE}-{drop_file.day:%Y%m%d}-{drop_file.sha256[:8]}"
     landed = dataset_dir(src.platform, src.name) / batch_id
@@ -91,18 +92,22 @@ def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, tu
         stage.add(target.name, drop_file.sha256, size, source=drop_file.path.name, format="csv.gz")
         if progress:
             progress.advance(src.name, pages=1, bytes=size)
-        parts = read_landed(src.contract, stage.dir, stage.files, extra)
-        if progress:
-            progress.advance(src.name, rows=parts[0].num_rows)
-        # the file's business day is its as-of: end of that day
-        as_of = datetime.combine(drop_file.day, time(23, 59, 59), timezone.utc)
-        manifest = {
-            "mode": FILE, "format": "files",
-            "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
-            "rows": parts[0].num_rows, "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of),
-            "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra,
-            "unknown_fields": parts[1], "missing_columns": parts[2]}
-        crashpoint("connectors.landing.before_manifest")
-        manifest_path = stage.commit(batch_id, manifest)
+        split = split_files(src.contract, src.platform, stage.dir, stage.files, extra)
+        try:
+            if progress:
+                progress.advance(src.name, rows=split.rows)
+            # the file's business day is its as-of: end of that day
+            as_of = datetime.combine(drop_file.day, time(23, 59, 59), timezone.utc)
+            manifest = {
+                "mode": FILE, "format": "files",
+                "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
+                "rows": split.rows, "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of),
+                "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra,
+                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
+            crashpoint("connectors.landing.before_manifest")
+            manifest_path = stage.commit(batch_id, manifest)
+        except BaseException:
+            split.close()
+            raise
     crashpoint("connectors.landed")
-    return manifest_path, parts
+    return manifest_path, split

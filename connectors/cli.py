@@ -1,7 +1,7 @@
 """`creditlake ingest PLATFORM [--dataset D] [--mode incremental|snapshot]`.
 
 A thin wrapper over connectors.ingest.run_ingest with a progress bar (pages, rows,
-bytes per dataset) and one summary line per dataset. Expected failures (configuration,
+bytes, rows validated and published per dataset) and one summary line per dataset. Expected failures (configuration,
 an unreachable or refusing platform, a bad drop file) print one clear line and exit 1.
 """
 
@@ -39,13 +39,17 @@ class _Bar:
 
     def start(self, dataset: str, mode: str) -> None:
         self.tasks[dataset] = self.progress.add_task(f"{dataset} ({mode})", total=None,
-                                                     pages=0, rows=0, mbytes=0.0)
+                                                     pages=0, rows=0, mbytes=0.0, checked=0)
 
     def advance(self, dataset: str, pages: int = 0, rows: int = 0, bytes: int = 0) -> None:  # noqa: A002
         task = self.progress.tasks[self.tasks[dataset]]
         f = task.fields
         self.progress.update(self.tasks[dataset], pages=f["pages"] + pages, rows=f["rows"] + rows,
                              mbytes=f["mbytes"] + bytes / 1e6)
+
+    def published(self, dataset: str, result: BatchResult) -> None:
+        task = self.progress.tasks[self.tasks[dataset]]
+        self.progress.update(self.tasks[dataset], checked=task.fields["checked"] + result.received)
 
     def done(self, dataset: str, results: list[BatchResult]) -> None:
         self.progress.update(self.tasks[dataset], total=1, completed=1)
@@ -80,7 +84,8 @@ def ingest(
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.fields[pages]} pages/files"), TextColumn("{task.fields[rows]:,} rows"),
-               TextColumn("{task.fields[mbytes]:.1f} MB"), TimeElapsedColumn())
+               TextColumn("{task.fields[mbytes]:.1f} MB"), TextColumn("{task.fields[checked]:,} validated"),
+               TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=False) as bar:
             results = run_ingest(platform.value, dataset, mode.value, progress=_Bar(bar))

@@ -6,8 +6,10 @@ For each dataset of a platform (datasets another refers to first):
    per batch id);
 2. pull: incremental pages since the watermark minus the lookback, or the newest bulk
    snapshot, or the bank's new drop files;
-3. land the exact bytes with a manifest, then build the Batch from them;
-4. publish through creditlake.lakehouse (validate, quarantine, bronze, ingest log).
+3. land the exact bytes with a manifest, cutting them into parts of bounded size
+   (connectors.split: a 10-million-row snapshot never sits in memory at once);
+4. publish each part through creditlake.lakehouse (validate, quarantine, bronze, ingest
+   log); only the last part moves the watermark, and a held part stops the rest.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from connectors.bank_drop import land_file, ready_files
 from connectors.crashpoints import crashpoint
 from connectors.errors import ConnectorError
 from connectors.http import PlatformClient
-from connectors.landed import load_batch
+from connectors.landed import batches, split_manifest
+from connectors.split import Split
 from connectors.settings import bank_drop_dir, platform_settings, start_from
 from connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
 
@@ -36,6 +39,8 @@ class Progress:
     def start(self, dataset: str, mode: str) -> None: ...
 
     def advance(self, dataset: str, pages: int = 0, rows: int = 0, bytes: int = 0) -> None: ...  # noqa: A002
+
+    def published(self, dataset: str, result: BatchResult) -> None: ...  # one batch (or part) answered
 
     def done(self, dataset: str, results: list[BatchResult]) -> None: ...
 
@@ -66,7 +71,9 @@ def ingest_dataset(platform: str, dataset: str, mode: str = INCREMENTAL,
     progress = progress or Progress()
     progress.start(dataset, FILE if src.is_file_drop else mode)
     lakehouse = _lakehouse()
-    results = [_publish(lakehouse, load_batch(manifest), manifest) for manifest in _replayable(src)]
+    results = []
+    for manifest in _replayable(src):
+        results.extend(publish_landed(manifest, lakehouse=lakehouse, progress=progress))
     if src.is_file_drop:
         if not any(r.status == "held" for r in results):  # a held day blocks later days
             results.extend(_ingest_drop(lakehouse, src, progress))
@@ -96,14 +103,14 @@ def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[B
             landed = pull_snapshot(client, src, progress)
     if landed is None:
         return [BatchResult(src.name, "", "empty", 0, 0, 0, 0, 0.0, "no records since the watermark")]
-    return [_publish_landed(lakehouse, *landed)]
+    return _publish_landed(lakehouse, *landed, progress)
 
 
 def _ingest_drop(lakehouse, src: Source, progress: Progress) -> list[BatchResult]:
     drop = bank_drop_dir()
     results = []
     for drop_file in ready_files(drop, src.name, lakehouse.watermark(src.name)):
-        results.append(_publish_landed(lakehouse, *land_file(src, drop_file, progress)))
+        results.extend(_publish_landed(lakehouse, *land_file(src, drop_file, progress), progress))
         if results[-1].status == "held":
             # Later days would move the watermark past the held file; they wait until
             # an operator fixes or releases it.
@@ -112,23 +119,56 @@ def _ingest_drop(lakehouse, src: Source, progress: Progress) -> list[BatchResult
     return results
 
 
-def _publish_landed(lakehouse, manifest: Path, parts) -> BatchResult:
-    if parts is None:  # landed and confirmed by an earlier run
+def _publish_landed(lakehouse, manifest: Path, split: Split | None, progress: Progress) -> list[BatchResult]:
+    if split is None:  # landed and confirmed by an earlier run
         done = landing.read_manifest(manifest)
-        return BatchResult(done["dataset"], done["batch_id"], "already_published", done.get("rows", 0),
-                           0, 0, 0, 0.0, "landed and published before")
-    return _publish(lakehouse, load_batch(manifest, parts), manifest)
+        return [BatchResult(done["dataset"], done["batch_id"], "already_published", done.get("rows", 0),
+                            0, 0, 0, 0.0, "landed and published before")]
+    return publish_landed(manifest, split, lakehouse=lakehouse, progress=progress)
 
 
-def _publish(lakehouse, batch, manifest: Path) -> BatchResult:
+def publish_landed(manifest: Path, split: Split | None = None, *, release: bool = False,
+                   lakehouse=None, progress: Progress | None = None) -> list[BatchResult]:
+    """Publish a landed batch part by part (parts already published are skipped by the
+    lakehouse) and record its answer in the landing zone. `release=True` is the operator's
+    decision to publish a held batch despite its batch-level checks (see the runbook)."""
+    lakehouse = lakehouse or _lakehouse()
+    progress = progress or Progress()
+    results: list[BatchResult] = []
+    with split or split_manifest(manifest) as parts:
+        for batch in batches(manifest, parts):
+            results.append(_publish(lakehouse, batch, release))
+            progress.published(batch.dataset, results[-1])
+            if results[-1].status == "held":
+                break  # later parts wait: the last one would move the watermark past it
+    landing.mark_published(manifest, _whole(landing.read_manifest(manifest), results))
+    return results
+
+
+def _whole(manifest: dict, results: list[BatchResult]) -> BatchResult:
+    """The landed batch's answer: held if a part was held, else published (or already)."""
+    statuses = {r.status for r in results}
+    status = "held" if "held" in statuses else \
+        "already_published" if statuses == {"already_published"} else "published"
+    reasons: dict[str, int] = {}
+    for result in results:
+        for reason, count in result.quarantine_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    messages = list(dict.fromkeys(r.message for r in results if r.message))
+    return BatchResult(manifest["dataset"], manifest["batch_id"], status, sum(r.received for r in results),
+                       sum(r.published for r in results), sum(r.quarantined for r in results),
+                       sum(r.duplicates for r in results), sum(r.seconds for r in results),
+                       "; ".join(messages), dict(sorted(reasons.items())))
+
+
+def _publish(lakehouse, batch, release: bool = False) -> BatchResult:
     started = time.perf_counter()
     if batch.unknown_fields:
         log.warning("%s: batch %s carries fields the contract does not list: %s",
                     batch.dataset, batch.batch_id, ", ".join(batch.unknown_fields))
     crashpoint("connectors.before_publish")
-    result = lakehouse.publish(batch)
+    result = lakehouse.publish(batch, release=release)
     crashpoint("connectors.after_publish")
-    landing.mark_published(manifest, result)
     if not result.seconds:
         result.seconds = time.perf_counter() - started
     log.info("%s: batch %s %s: received %d, published %d, quarantined %d, duplicates %d",

@@ -1,4 +1,4 @@
-"""Turn a landed batch (files + manifest) into a creditlake.batch.Batch.
+"""Turn a landed batch (files + manifest) into creditlake.batch.Batch parts.
 
 Used right after landing and, identically, to replay a batch the lakehouse never
 confirmed (a crash between landing and publishing): the lakehouse always receives
@@ -8,23 +8,16 @@ what the landing zone holds, byte for byte.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from creditlake.batch import Batch
+from creditlake.batch import Batch, part_id
 from creditlake.contract import Dataset, dataset as contract_dataset
-from connectors.landing import read_manifest
+from connectors.landing import parse_ts, read_manifest
 from connectors.records import Chunk, build_table, csv_gz_chunks, jsonl_gz_chunks, page_chunks
-
-_RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-
-
-def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+from connectors.split import Split, part_count, split_landed
 
 
 def _chunks(folder: Path, files: list[dict]) -> Iterator[Chunk]:
@@ -42,38 +35,37 @@ def _chunks(folder: Path, files: list[dict]) -> Iterator[Chunk]:
 
 def read_landed(dataset: Dataset, folder: Path, files: list[dict],
                 extra: dict[str, str] | None = None) -> tuple[pa.Table, list[str], list[str]]:
+    """A small landed batch as one table (tests and tools; ingestion streams it: `split_files`)."""
     return build_table(dataset, _chunks(folder, files), extra)
 
 
-def newest_cursor(table: pa.Table, column: str, not_after: str) -> str | None:
-    """The largest well-formed RFC 3339 cursor value not after `not_after` (bad values,
-    e.g. a malformed or future updated_at on a bad record, must not move the watermark)."""
-    if table.num_rows == 0 or column not in table.column_names:
-        return None
-    values = table[column]
-    ok = pc.and_(pc.match_substring_regex(values, _RFC3339), pc.less_equal(values, not_after))
-    candidates = pc.unique(values.filter(pc.fill_null(ok, False))).to_pylist()
-    for value in sorted(candidates, reverse=True):
-        try:
-            parse_ts(value)
-            return value
-        except ValueError:
-            continue
-    return None
+def split_files(dataset: Dataset, platform: str, folder: Path, files: list[dict],
+                extra: dict[str, str] | None = None, cursor_not_after: str | None = None) -> Split:
+    """Stream landed files into parts of bounded size (see connectors.split)."""
+    return split_landed(dataset, platform, _chunks(folder, files), part_count(files),
+                        cursor_not_after, extra)
 
 
-def load_batch(manifest_path: Path, table_parts=None) -> Batch:
-    """The Batch of a landed batch; `table_parts` reuses a table just built from it."""
-    manifest_path = Path(manifest_path)
+def split_manifest(manifest_path: Path) -> Split:
+    """The parts of a landed batch, cut again from its files (a replay cuts the same parts)."""
     manifest = read_manifest(manifest_path)
-    ds = contract_dataset(manifest["dataset"])
-    if table_parts is None:
-        table_parts = read_landed(ds, manifest_path.parent, manifest["files"], manifest.get("extra_columns"))
-    table, unknown, missing = table_parts
-    return Batch(dataset=ds.name, batch_id=manifest["batch_id"], mode=manifest["mode"], table=table,
-                 as_of=parse_ts(manifest["as_of"]), fetched_at=parse_ts(manifest["fetched_at"]),
-                 watermark=manifest.get("watermark_to"), landing_manifest=str(manifest_path),
-                 unknown_fields=unknown, missing_columns=missing)
+    return split_files(contract_dataset(manifest["dataset"]), manifest["platform"], Path(manifest_path).parent,
+                       manifest["files"], manifest.get("extra_columns"))
+
+
+def batches(manifest_path: Path, split: Split) -> Iterator[Batch]:
+    """One Batch per part of a landed batch, in order; only the last carries the watermark,
+    so a crash between parts never moves it past rows not yet committed."""
+    manifest = read_manifest(manifest_path)
+    count = len(split.paths)
+    for index in range(count):
+        last = index == count - 1
+        yield Batch(dataset=manifest["dataset"], batch_id=part_id(manifest["batch_id"], index + 1, count),
+                    mode=manifest["mode"], table=split.part(index), as_of=parse_ts(manifest["as_of"]),
+                    fetched_at=parse_ts(manifest["fetched_at"]),
+                    watermark=manifest.get("watermark_to") if last else None,
+                    landing_manifest=str(manifest_path), unknown_fields=manifest.get("unknown_fields") or [],
+                    missing_columns=manifest.get("missing_columns") or [], batch_rows=manifest.get("rows"))
 
 
 def compact(ts: str | None) -> str:

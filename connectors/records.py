@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 import re
@@ -100,7 +99,7 @@ def csv_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
     if len(set(header)) != len(header) or any(_SURROGATE.search(h) for h in header):
         yield from _csv_chunks_python(path, source)
         return
-    reader = None
+    yielded = 0
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="gzip"),
@@ -109,22 +108,17 @@ def csv_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.binary() for h in header}, null_values=[""],
                 strings_can_be_null=True, quoted_strings_can_be_null=False))
-        batches = list(_batches(reader))  # parse errors surface here, before anything is yielded
+        for batch in reader:  # streamed: a file is never held whole in memory
+            if batch.num_rows:
+                yield _binary_chunk(batch, source)
+                yielded += batch.num_rows
     except pa.ArrowInvalid:
-        # A row with surplus or missing cells: the Python reader keeps it (nothing vanishes).
-        yield from _csv_chunks_python(path, source)
-        return
-    for batch in batches:
-        yield _binary_chunk(batch, source)
+        # A row with surplus or missing cells: the Python reader takes over from the
+        # first row not yet yielded and keeps that row (nothing vanishes).
+        yield from _csv_chunks_python(path, source, skip=yielded)
 
 
-def _batches(reader) -> Iterator[pa.RecordBatch]:
-    for batch in reader:
-        if batch.num_rows:
-            yield batch
-
-
-def _csv_chunks_python(path: Path, source: str) -> Iterator[Chunk]:
+def _csv_chunks_python(path: Path, source: str, skip: int = 0) -> Iterator[Chunk]:
     pending: list[dict] = []
     with gzip.open(path, "rb") as raw:
         reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline=""))
@@ -133,6 +127,9 @@ def _csv_chunks_python(path: Path, source: str) -> Iterator[Chunk]:
             header[0] = header[0][1:]
         for row in reader:
             if not row:
+                continue
+            if skip:
+                skip -= 1
                 continue
             names = header + [f"__column_{i + 1}" for i in range(len(header), len(row))]
             pending.append({name: value for name, value in zip(names, row) if value != ""})
@@ -246,32 +243,41 @@ def _finish(names: list[str], chunk: Chunk, extra: dict[str, str] | None) -> pa.
     return pa.table(arrays)
 
 
+class FieldsSeen:
+    """Which fields a batch's records carried: declared or not, with a value or not."""
+
+    def __init__(self, dataset: Dataset):
+        self.names = dataset.field_names
+        self.seen: set[str] = set()
+        self.carried: set[str] = set()  # fields with at least one value
+
+    def add(self, chunk: Chunk) -> None:
+        self.seen.update(chunk.columns)
+        self.carried.update(k for k, c in chunk.columns.items() if c.null_count < len(c))
+
+    @property
+    def unknown(self) -> list[str]:
+        return sorted(self.seen - set(self.names))
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name in self.names if name not in self.carried]
+
+
+def finished_tables(dataset: Dataset, chunks: Iterable[Chunk], fields: FieldsSeen,
+                    extra: dict[str, str] | None = None) -> Iterator[pa.Table]:
+    """The Batch table of each chunk (contract fields, `_source`, `_raw`), noting its fields."""
+    for chunk in chunks:
+        fields.add(chunk)
+        yield _finish(dataset.field_names, chunk, extra)
+
+
 def build_table(dataset: Dataset, chunks: Iterable[Chunk],
                 extra: dict[str, str] | None = None) -> tuple[pa.Table, list[str], list[str]]:
     """(table, unknown_fields, missing_columns) of a batch's chunks."""
-    names = dataset.field_names
-    seen: set[str] = set()
-    carried: set[str] = set()  # fields with at least one value
-    tables = []
-    for chunk in chunks:
-        seen.update(chunk.columns)
-        carried.update(k for k, c in chunk.columns.items() if c.null_count < len(c))
-        tables.append(_finish(names, chunk, extra))
+    fields = FieldsSeen(dataset)
+    tables = list(finished_tables(dataset, chunks, fields, extra))
     if not tables:
-        tables.append(_finish(names, Chunk({}, pa.array([], pa.string())), extra))
+        tables.append(_finish(dataset.field_names, Chunk({}, pa.array([], pa.string())), extra))
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    unknown = sorted(seen - set(names))
-    missing = [name for name in names if name not in carried]
-    return table, unknown, missing
-
-
-def content_hash(table: pa.Table) -> str:
-    """sha256 of the batch's distinct records: the same window and data give the same
-    hash, whatever duplicates or page boundaries the platform produced."""
-    distinct = pc.unique(table["_raw"])
-    ordered = pc.take(distinct, pc.array_sort_indices(distinct))
-    digest = hashlib.sha256()
-    for value in ordered.to_pylist():
-        digest.update(value.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    return table, fields.unknown, fields.missing

@@ -1,13 +1,15 @@
 """What a connector hands to validation and publishing: one batch of one dataset.
 
 A batch is everything one pull received for one dataset in one window (all pages of an
-incremental pull, all files of a snapshot, or one dropped file). Values are kept as
+incremental pull, all files of a snapshot, or one dropped file), or one part of it when
+it is too big to hold at once (cut by key, so each part is self-contained). Values are kept as
 received (strings, nulls); typing happens in validation, so a malformed value is
 quarantined with its raw text instead of failing the load.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +31,9 @@ class Batch:
     landing_manifest: str | None = None  # path of the landed batch's manifest
     unknown_fields: list[str] = field(default_factory=list)  # schema drift, reported
     missing_columns: list[str] = field(default_factory=list)  # absent from every record
+    # A big landed batch is published in parts (connectors.split): the rows of the whole
+    # landed batch, which the row-count check judges. None: this batch is the whole.
+    batch_rows: int | None = None
 
 
 @dataclass
@@ -43,3 +48,22 @@ class BatchResult:
     seconds: float
     message: str = ""
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+PART_SUFFIX = re.compile(r"\.p(\d+)of(\d+)$")
+
+
+def part_id(landed_id: str, number: int, count: int) -> str:
+    """The batch id of part `number` of `count`; a batch of one part keeps the landed id."""
+    return landed_id if count == 1 else f"{landed_id}.p{number:03d}of{count:03d}"
+
+
+def landed_batch_id(batch_id: str) -> str:
+    """The landed batch a part belongs to."""
+    return PART_SUFFIX.sub("", batch_id)
+
+
+def part_count_of(batch_id: str) -> int:
+    """How many parts the landed batch of `batch_id` was cut into."""
+    match = PART_SUFFIX.search(batch_id)
+    return int(match.group(2)) if match else 1

@@ -168,12 +168,16 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
              reference_notes: list[str] | None = None,
              row_count_bounds: tuple[int, int] | None = None,
              missing_columns: list[str] | None = None,
+             batch_rows: int | None = None,
              min_rows_for_column_check: int = 10) -> Validation:
-    """Validate one batch: per-row reasons for bad records, and batch-level failures."""
+    """Validate one batch: per-row reasons for bad records, and batch-level failures.
+
+    `batch_rows`: when `table` is one part of a bigger landed batch, that batch's rows (the
+    row-count check judges the whole batch, not the part)."""
     started = time.perf_counter()
     ds = contract.dataset(dataset)
     prepared = frames.prepare(dataset, table, as_of, references, reference_notes)
-    n = table.num_rows
+    n = batch_rows if batch_rows is not None else table.num_rows
     # A required field that no record of a real batch carries is a feed change, not n bad
     # records; in a handful of records it may be chance, so those rows are quarantined.
     absent = set(prepared.absent_columns) | set(missing_columns or [])
@@ -182,7 +186,7 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
         absent_required = [f for f in absent_required if f in prepared.absent_columns]
     low, high = row_count_bounds or (0, NO_LIMIT)
     gx_started = time.perf_counter()
-    results = _run_gx(dataset, prepared, as_of, low, high)
+    results = _run_gx(dataset, prepared, as_of, low, high, n)
     gx_seconds = time.perf_counter() - gx_started
 
     reasons: dict[int, list[tuple[str, str]]] = {}
@@ -226,17 +230,19 @@ def _exception_message(result) -> str:
     return "; ".join(str(v.get("exception_message")) for v in info.values() if isinstance(v, dict))
 
 
-def _run_gx(dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, high: int) -> list:
+def _run_gx(dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, high: int,
+            batch_rows: int) -> list:
     definition = validation_definition(dataset)
     result_format = {"result_format": "COMPLETE", "return_unexpected_index_query": False,
                      "partial_unexpected_count": 20}
     frame = prepared.frame
     n = len(frame)
+    whole = batch_rows == n  # GX's own row-count check only sees the frame
     chunks = [(0, n)] if n <= CHUNK_ROWS else [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)]
     merged: list = []
     for number, (start, stop) in enumerate(chunks):
         params = {suites.AS_OF: frames.as_of_parameter(as_of), suites.MIN_ROWS: 0, suites.MAX_ROWS: NO_LIMIT}
-        if len(chunks) == 1:
+        if len(chunks) == 1 and whole:
             params.update({suites.MIN_ROWS: low, suites.MAX_ROWS: high})
         part = definition.run(batch_parameters={"dataframe": frame.iloc[start:stop]},
                               expectation_parameters=params, result_format=result_format)
@@ -251,10 +257,10 @@ def _run_gx(dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, 
                         list(extra.result.get("unexpected_index_list") or [])
                 if extra.exception_info and _raised(extra):
                     into.exception_info = extra.exception_info
-    if len(chunks) > 1:  # the row-count check belongs to the whole batch
+    if len(chunks) > 1 or not whole:  # the row-count check belongs to the whole batch
         for result in merged:
             if (result.expectation_config.meta or {}).get("batch") == "row_count":
-                result.success = low <= n <= high
+                result.success = low <= batch_rows <= high
     return merged
 
 

@@ -25,7 +25,7 @@ from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
 from connectors.crashpoints import crashpoint
 from creditlake import contract
-from creditlake.batch import Batch, BatchResult
+from creditlake.batch import Batch, BatchResult, landed_batch_id, part_count_of
 from creditlake.lakehouse import pii, schemas
 from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_BATCH, PROP_DATASET, PROP_WATERMARK,
                                           bronze_name, commit_with_retry, quarantine_name,
@@ -66,10 +66,10 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
     received = batch.table.num_rows
     table = _with_file_date(batch)
     references, notes = _references(ds, batch)
-    bounds = _row_count_bounds(entries, batch.dataset, batch.mode)
+    bounds = _row_count_bounds(entries, batch)
     checked = validate(batch.dataset, table, batch.as_of, references=references,
                        reference_notes=notes, row_count_bounds=bounds,
-                       missing_columns=batch.missing_columns)
+                       missing_columns=batch.missing_columns, batch_rows=batch.batch_rows)
     prepared = checked.prepared
     unknown = sorted(set(batch.unknown_fields) | set(prepared.unknown_fields))
     if unknown:
@@ -162,18 +162,34 @@ def _references(ds: contract.Dataset, batch: Batch) -> tuple[dict[str, pa.Array]
     return known, notes
 
 
-def _row_count_bounds(entries: pa.Table, dataset: str, mode: str) -> tuple[int, int] | None:
-    if not entries.num_rows:
-        return None
+def _received_per_landed_batch(entries: pa.Table, dataset: str, mode: str, exclude: str) -> list[int]:
+    """Rows received by each fully published landed batch of `dataset` and `mode`, oldest first
+    (the parts of one landed batch add up; one still being published is left out)."""
     mask = pc.and_(pc.equal(entries["dataset"], dataset),
                    pc.and_(pc.equal(entries["mode"], mode), pc.equal(entries["status"], "published")))
-    history = entries.filter(mask).sort_by("finished_at")["received"].to_pylist()
+    totals: dict[str, list] = {}  # landed id -> [received, parts seen, parts expected, finished]
+    for row in entries.filter(mask).select(["batch_id", "received", "finished_at"]).to_pylist():
+        landed = landed_batch_id(row["batch_id"])
+        if landed == exclude:
+            continue
+        total = totals.setdefault(landed, [0, 0, part_count_of(row["batch_id"]), row["finished_at"]])
+        total[0] += row["received"]
+        total[1] += 1
+        total[3] = max(total[3], row["finished_at"])
+    complete = [t for t in totals.values() if t[1] >= t[2]]
+    return [t[0] for t in sorted(complete, key=lambda t: t[3])]
+
+
+def _row_count_bounds(entries: pa.Table, batch: Batch) -> tuple[int, int] | None:
+    if not entries.num_rows:
+        return None
+    history = _received_per_landed_batch(entries, batch.dataset, batch.mode, landed_batch_id(batch.batch_id))
     recent = history[-ROW_COUNT_HISTORY:]
     if len(recent) < ROW_COUNT_MIN_HISTORY:
         return None
     median = statistics.median(recent)
     low, high = ROW_COUNT_BAND
-    if mode == "snapshot":
+    if batch.mode == "snapshot":
         return (max(0, int(low * median) - ROW_COUNT_SLACK), int(high * median) + ROW_COUNT_SLACK)
     # Daily pulls and daily bank files peak once a month (filings, readings, month-end
     # positions) and a quiet day is legitimately small: only a batch far above the largest
@@ -202,15 +218,42 @@ def _bronze_hashes(dataset: str, batch_id: str, typed: pa.Table) -> pa.Array:
     tbl = table(bronze_name(dataset))
     if tbl is None or tbl.current_snapshot() is None or not typed.num_rows:
         return pa.array([], pa.string())
+    before = _before_sibling_parts(tbl, batch_id)
+    if before == NOTHING_BEFORE:
+        return pa.array([], pa.string())
     version = schemas.version_column(dataset)
     low, high = pc.min_max(typed[version]).values()
-    scan_filter = {}
+    scan_filter = {"snapshot_id": before} if before is not None else {}
     if low.is_valid and high.is_valid:  # file stats prune everything outside the window
         scan_filter["row_filter"] = And(GreaterThanOrEqual(version, _literal(low)),
                                         LessThanOrEqual(version, _literal(high)))
     found = tbl.scan(selected_fields=("_record_hash", "_batch_id"), **scan_filter).to_arrow()
     found = found.filter(pc.not_equal(found["_batch_id"], batch_id))
     return pc.unique(found["_record_hash"].combine_chunks())
+
+
+NOTHING_BEFORE = -1
+
+
+def _before_sibling_parts(tbl, batch_id: str) -> int | None:
+    """For a part: the bronze snapshot from before its landed batch's first part. Parts of
+    one landed batch never share a record (they are cut by key), so a part is compared with
+    what bronze held before them; without this, each part would re-read its siblings and a
+    40-part snapshot would cost quadratic time. None: compare with the current snapshot."""
+    landed = landed_batch_id(batch_id)
+    if landed == batch_id:
+        return None
+    snapshots = tbl.snapshots()
+    siblings = [snap for snap in snapshots
+                if (snap.summary.additional_properties if snap.summary else {}).get(PROP_BATCH, "")
+                .startswith(f"{landed}.p")]
+    if not siblings:
+        return None
+    first = min(siblings, key=lambda snap: snap.sequence_number or 0)
+    if first.parent_snapshot_id is None:
+        return NOTHING_BEFORE
+    expired = first.parent_snapshot_id not in {snap.snapshot_id for snap in snapshots}
+    return None if expired else first.parent_snapshot_id
 
 
 def _literal(scalar: pa.Scalar):

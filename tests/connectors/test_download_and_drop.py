@@ -13,7 +13,7 @@ from connectors import landing
 from connectors.bank_drop import land_file, ready_files
 from connectors.errors import ConnectorError
 from connectors.http import ChecksumMismatch
-from connectors.landed import load_batch
+from connectors.landed import batches, split_manifest
 from connectors.records import REPLACEMENT
 from connectors.sources import source
 
@@ -101,14 +101,16 @@ def test_bank_file_landed_with_manifest_and_parsed(tmp_path):
     (entry,) = manifest["files"]
     assert entry["sha256"] == drop_file.sha256
     assert (manifest_path.parent / entry["name"]).read_bytes() == drop_file.path.read_bytes()
-    batch = load_batch(manifest_path, parts)
+    with parts:
+        (batch,) = batches(manifest_path, parts)
     table = batch.table.to_pydict()
     assert table["loan_id"] == ["L1", "L1"] and table["_file_date"] == ["2026-11-02"] * 2
     assert table["guarantor"] == [None, None]  # empty cell = absent
     assert table["product_id"][1] == f"P{REPLACEMENT}1"
     assert "\\udcff" in table["_raw"][1]
     # replay from the landing zone gives the same batch
-    again = load_batch(manifest_path)
+    with split_manifest(manifest_path) as again_parts:
+        (again,) = batches(manifest_path, again_parts)
     assert again.table.equals(batch.table) and again.batch_id == batch.batch_id
 
 
@@ -127,3 +129,29 @@ def test_prune_landing_keeps_unpublished_batches(tmp_path):
     assert removed == [manifests[0].parent]
     assert manifests[1].exists()
     assert landing.unpublished_batches("bank", "loans") == [manifests[1]]
+
+
+def test_a_held_drop_file_waits_and_the_runbooks_release_publishes_it(tmp_path, monkeypatch):
+    from connectors.ingest import publish_landed, run_ingest
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    monkeypatch.setenv("CREDITLAKE_BANK_DROP", str(drop))
+
+    def rows(day: str, bad: int) -> list[str]:
+        good = [ROW.replace("L1,", f"L{i},").format(day) for i in range(25)]
+        return [r.replace("MA2Y00010F", "MA2Y00010X") if i < bad else r for i, r in enumerate(good)]
+
+    _drop(drop, "loans_20261102.csv.gz", rows("2026-11-02", 0))
+    _drop(drop, "loans_20261103.csv.gz", rows("2026-11-03", 20))  # most rows bad: held
+    _drop(drop, "loans_20261104.csv.gz", rows("2026-11-04", 0))
+    first = run_ingest("bank", "loans")
+    assert [r.status for r in first] == ["published", "held"]  # the 4th waits behind the held 3rd
+    held = landing.dataset_dir("bank", "loans") / first[1].batch_id / landing.MANIFEST
+    assert landing.publish_status(held.parent) == "held"
+
+    released = publish_landed(held, release=True)
+    assert [r.status for r in released] == ["published"]
+    assert (released[0].published, released[0].quarantined) == (5, 20)
+    assert landing.publish_status(held.parent) == "published"
+    assert [(r.status, r.published) for r in run_ingest("bank", "loans")] == [("published", 25)]

@@ -42,6 +42,13 @@ SCENARIOS = [
     ("connectors.snapshot_file_landed", 1, "social-security", None, "snapshot"),
     ("connectors.landed", 3, "bank", "loans", "incremental"),  # third drop file
 ]
+# Big batches are published in parts (connectors.split): crashes between and inside parts.
+PART_ROWS = "300"
+IN_PARTS = [
+    ("connectors.after_publish", 2, "social-security", None, "snapshot"),  # 2 of ~9 parts done
+    ("lakehouse.bronze.after_commit", 3, "social-security", None, "incremental"),
+    ("connectors.split_written", 1, "utility", None, "incremental"),  # parts spilled, not landed
+]
 DATASETS = {"utility": ["utility_accounts", "meter_readings"], "social-security": ["ss_contributions"],
             "bank": ["loans"]}
 
@@ -49,7 +56,8 @@ DATASETS = {"utility": ["utility_accounts", "meter_readings"], "social-security"
 def test_every_crash_point_is_covered():
     sources = list((ROOT / "connectors").glob("*.py")) + list((ROOT / "creditlake" / "lakehouse").glob("*.py"))
     points = {m for p in sources for m in re.findall(r'crashpoint\("([^"]+)"\)', p.read_text())}
-    assert points <= {s[0] for s in SCENARIOS}, sorted(points - {s[0] for s in SCENARIOS})
+    covered = {s[0] for s in SCENARIOS + IN_PARTS}
+    assert points <= covered, sorted(points - covered)
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +84,11 @@ def _logged_published(datasets) -> dict[tuple[str, str], int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point,nth,platform,dataset,mode", SCENARIOS,
-                         ids=[f"{s[0]}:{s[1]}-{s[3] or s[2]}" for s in SCENARIOS])
-def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset, mode):
+@pytest.mark.parametrize("point,nth,platform,dataset,mode,part_rows",
+                         [s + (None,) for s in SCENARIOS] + [s + (PART_ROWS,) for s in IN_PARTS],
+                         ids=[f"{s[0]}:{s[1]}-{s[3] or s[2]}" for s in SCENARIOS]
+                         + [f"{s[0]}:{s[1]}-{s[3] or s[2]}-{s[4]}-in-parts" for s in IN_PARTS])
+def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset, mode, part_rows):
     from connectors.ingest import run_ingest
     from simulator.server import SimulatorServer
 
@@ -86,6 +96,8 @@ def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset,
     try:
         env = server_env(server, tmp_path / "warehouse")
         env["CREDITLAKE_PAGE_SIZE"] = "1000"  # social security: 3 pages
+        if part_rows:
+            env["CREDITLAKE_MAX_PART_ROWS"] = part_rows
         datasets = DATASETS[platform]
         code = f"from connectors.ingest import run_ingest; run_ingest({platform!r}, {dataset!r}, {mode!r})"
         crashed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.api import incremental_since, pull_incremental, pull_snapshot
 from connectors.errors import ConnectorError
-from connectors.landed import load_batch
+from connectors.landed import batches, split_manifest
 from connectors.landing import landing_root
 from connectors.records import REPLACEMENT
 from connectors.sources import source
@@ -47,7 +47,8 @@ def test_incremental_pages_landed_exactly_and_parsed(server, client):
         assert hashlib.sha256((folder / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
     second = json.loads((folder / "page-00002.json").read_bytes())
     assert second["data"][1]["taxpayer_id"].startswith("\udcff")
-    batch = load_batch(manifest_path, parts)
+    with parts:
+        (batch,) = batches(manifest_path, parts)
     assert batch.batch_id == folder.name
     assert batch.batch_id.startswith("taxpayers-incremental-19700101T000000Z-20261101T000000Z-")
     assert batch.unknown_fields == ["vip"] and batch.missing_columns == []
@@ -61,9 +62,11 @@ def test_incremental_pages_landed_exactly_and_parsed(server, client):
 
 def test_same_window_same_batch_id_and_landing_kept_once(server, client):
     _script(server)
-    first, _ = pull_incremental(client, SRC, "1970-01-01T00:00:00Z", None)
+    first, parts = pull_incremental(client, SRC, "1970-01-01T00:00:00Z", None)
+    parts.close()
     _script(server)
-    second, _ = pull_incremental(client, SRC, "1970-01-01T00:00:00Z", None)
+    second, parts = pull_incremental(client, SRC, "1970-01-01T00:00:00Z", None)
+    parts.close()
     assert first == second
     assert len([p for p in first.parent.parent.iterdir()]) == 1  # no staging leftovers
 
@@ -104,7 +107,8 @@ def test_snapshot_files_streamed_verified_and_parsed(server, client):
     server.script(files[0]["url"], ("json", 503, {}), ("file", csv_bytes))
     server.script(files[1]["url"], ("file", jsonl_bytes))
     manifest_path, parts = pull_snapshot(client, SRC)
-    batch = load_batch(manifest_path, parts)
+    with parts:
+        (batch,) = batches(manifest_path, parts)
     assert batch.mode == "snapshot" and batch.table.num_rows == 3
     assert batch.table["taxpayer_id"].to_pylist() == ["A1", "A,2", "J1"]
     assert batch.watermark == "2026-10-02T00:00:00Z"

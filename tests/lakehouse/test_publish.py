@@ -134,6 +134,27 @@ def test_row_count_far_from_the_usual_is_held_and_release_publishes_it(monkeypat
     assert "released despite" in released.message
 
 
+def test_row_count_of_a_batch_in_parts_is_judged_on_the_whole_batch(monkeypatch):
+    from creditlake.batch import part_id
+
+    monkeypatch.setattr(sys.modules["creditlake.lakehouse.publish"], "ROW_COUNT_SLACK", 0)
+    for k in range(3):  # history: three snapshots of 40 rows, the last one in 4 parts of 10
+        parts = 4 if k == 2 else 1
+        for n in range(parts):
+            lakehouse.publish(good_batch("abnormal_operations", 40 // parts, start=40 * k + n * 10,
+                                         batch_id=part_id(f"ab-{k}", n + 1, parts), mode="snapshot",
+                                         batch_rows=40))
+    # 5 rows as one part of a 40-row snapshot are as usual (the parts of ab-2 add up to 40) ...
+    part = good_batch("abnormal_operations", 5, start=200, batch_id=part_id("ab-3", 1, 8),
+                      mode="snapshot", batch_rows=40)
+    assert lakehouse.publish(part).status == "published"
+    # ... while a whole snapshot of 5 rows (under 0.2 x 40) is a cut-off export
+    cut_off = good_batch("abnormal_operations", 5, start=300, batch_id="ab-4", mode="snapshot")
+    held = lakehouse.publish(cut_off)
+    assert held.status == "held" and "row count 5 far from the usual" in held.message
+    assert "between 8 and 200" in held.message  # median 40 over ab-0, ab-1 and ab-2 (parts summed)
+
+
 def test_schema_drift_is_reported_and_optional_columns_may_be_absent():
     rows = [good_record("core_enterprises", i) for i in range(10)]
     for row in rows:
