@@ -49,7 +49,7 @@ class _Report(Progress):
     def done(self, dataset: str, results) -> None:
         seconds = time.perf_counter() - self.started
         rows = sum(r.received for r in results)
-        print(f"   {dataset:<26} {rows:>12,} rows {seconds:8.1f} s  {rows / max(seconds, 1e-9):>9,.0f} rows/s"
+        print(f"   {time.strftime('%H:%M:%S')} {dataset:<26} {rows:>12,} rows {seconds:8.1f} s  {rows / max(seconds, 1e-9):>9,.0f} rows/s"
               f"  {len(results)} batch(es)  peak RSS {_peak_rss_gb():.1f} GB", flush=True)
 
 
