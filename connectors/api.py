@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from connectors.crashpoints import crashpoint
 from connectors.errors import ConnectorError
 from connectors.http import PlatformClient, without_query
-from connectors.landed import compact, split_files
+from connectors.landed import commit_split, compact, split_files
 from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, parse_ts, rfc3339
 from connectors.settings import page_size
 from connectors.split import Split
@@ -76,23 +76,16 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
                 break
         as_of = _normalise_ts(as_of, fetched_at)
         split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
-        try:
-            if split.rows == 0:
-                split.close()
-                return None
-            batch_id = f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{split.content_digest[:8]}"
-            manifest = {
-                "mode": INCREMENTAL, "format": "json-pages",
-                "request": {"method": "GET", "url": client.url(src.path),
-                            "params": {"updated_since": since, "page_size": size}, "pages": page_no},
-                "rows": split.rows, "fetched_at": rfc3339(fetched_at), "as_of": as_of,
-                "watermark_from": since, "watermark_to": split.newest_cursor or previous,
-                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
-            crashpoint("connectors.landing.before_manifest")
-            manifest_path = stage.commit(batch_id, manifest)
-        except BaseException:
+        if split.rows == 0:
             split.close()
-            raise
+            return None
+        batch_id = f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{split.content_digest[:8]}"
+        manifest_path = commit_split(stage, split, batch_id, {
+            "mode": INCREMENTAL, "format": "json-pages",
+            "request": {"method": "GET", "url": client.url(src.path),
+                        "params": {"updated_since": since, "page_size": size}, "pages": page_no},
+            "fetched_at": rfc3339(fetched_at), "as_of": as_of,
+            "watermark_from": since, "watermark_to": split.newest_cursor or previous})
     crashpoint("connectors.landed")
     return manifest_path, split
 
@@ -138,21 +131,14 @@ def pull_snapshot(client: PlatformClient, src: Source, progress=None,
             progress.advance(src.name, pages=1, rows=int(entry.get("rows") or 0))
             crashpoint("connectors.snapshot_file_landed")
         split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
-        try:
-            declared = sum(int(f.get("rows") or 0) for f in files)
-            if declared and declared != split.rows:
-                log.warning("%s/%s: snapshot declares %d rows, files hold %d", src.platform, src.name,
-                            declared, split.rows)
-            manifest = {
-                "mode": SNAPSHOT, "format": "files",
-                "request": {"method": "GET", "url": listing.url, "snapshot_id": snap.get("snapshot_id")},
-                "rows": split.rows, "rows_declared": declared, "fetched_at": rfc3339(fetched_at),
-                "as_of": as_of, "watermark_from": None, "watermark_to": split.newest_cursor,
-                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
-            crashpoint("connectors.landing.before_manifest")
-            manifest_path = stage.commit(batch_id, manifest)
-        except BaseException:
-            split.close()
-            raise
+        declared = sum(int(f.get("rows") or 0) for f in files)
+        if declared and declared != split.rows:
+            log.warning("%s/%s: snapshot declares %d rows, files hold %d", src.platform, src.name,
+                        declared, split.rows)
+        manifest_path = commit_split(stage, split, batch_id, {
+            "mode": SNAPSHOT, "format": "files",
+            "request": {"method": "GET", "url": listing.url, "snapshot_id": snap.get("snapshot_id")},
+            "rows_declared": declared, "fetched_at": rfc3339(fetched_at),
+            "as_of": as_of, "watermark_from": None, "watermark_to": split.newest_cursor})
     crashpoint("connectors.landed")
     return manifest_path, split

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from connectors.crashpoints import crashpoint
 from connectors.errors import ConnectorError
-from connectors.landed import split_files
+from connectors.landed import commit_split, split_files
 from connectors.split import Split
 from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339, sha256_file
 from connectors.sources import FILE, Source
@@ -93,21 +93,14 @@ def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, Sp
         if progress:
             progress.advance(src.name, pages=1, bytes=size)
         split = split_files(src.contract, src.platform, stage.dir, stage.files, extra)
-        try:
-            if progress:
-                progress.advance(src.name, rows=split.rows)
-            # the file's business day is its as-of: end of that day
-            as_of = datetime.combine(drop_file.day, time(23, 59, 59), timezone.utc)
-            manifest = {
-                "mode": FILE, "format": "files",
-                "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
-                "rows": split.rows, "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of),
-                "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra,
-                "unknown_fields": split.unknown_fields, "missing_columns": split.missing_columns}
-            crashpoint("connectors.landing.before_manifest")
-            manifest_path = stage.commit(batch_id, manifest)
-        except BaseException:
-            split.close()
-            raise
+        if progress:
+            progress.advance(src.name, rows=split.rows)
+        # the file's business day is its as-of: end of that day
+        as_of = datetime.combine(drop_file.day, time(23, 59, 59), timezone.utc)
+        manifest_path = commit_split(stage, split, batch_id, {
+            "mode": FILE, "format": "files",
+            "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
+            "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of),
+            "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra})
     crashpoint("connectors.landed")
     return manifest_path, split

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from creditlake.batch import Batch, part_id
 from creditlake.contract import Dataset, dataset as contract_dataset
-from connectors.landing import parse_ts, read_manifest
+from connectors.crashpoints import crashpoint
+from connectors.landing import Staging, parse_ts, read_manifest
 from connectors.records import Chunk, build_table, csv_gz_chunks, jsonl_gz_chunks, page_chunks
 from connectors.split import Split, part_count, split_landed
 
@@ -51,6 +52,19 @@ def split_manifest(manifest_path: Path) -> Split:
     manifest = read_manifest(manifest_path)
     return split_files(contract_dataset(manifest["dataset"]), manifest["platform"], Path(manifest_path).parent,
                        manifest["files"], manifest.get("extra_columns"))
+
+
+def commit_split(stage: Staging, split: Split, batch_id: str, manifest: dict) -> Path:
+    """Make a staged batch visible, its manifest completed with what the split counted (rows,
+    fields seen); returns the manifest path. On failure the spilled parts are removed."""
+    try:
+        manifest = {**manifest, "rows": split.rows, "unknown_fields": split.unknown_fields,
+                    "missing_columns": split.missing_columns}
+        crashpoint("connectors.landing.before_manifest")
+        return stage.commit(batch_id, manifest)
+    except BaseException:
+        split.close()
+        raise
 
 
 def batches(manifest_path: Path, split: Split) -> Iterator[Batch]:
