@@ -153,7 +153,7 @@ def main(scale: str = "small") -> None:
           f"= {base_rate:,.0f} rows/s ({len(landed)} files)")
     lines = [("snapshot     backfill, all datasets + bank drop", _total(snapshot)),
              ("  of which    13 API datasets (bulk snapshot files)", _total(snapshot, api)),
-             ("  of which    bank drop (one batch per daily file)", _total(snapshot, ["bank"])),
+             ("  of which    bank drop (one batch per drop file)", _total(snapshot, ["bank"])),
              ("incremental  API pull, 13 datasets (pages)", _total(incremental)),
              ("connectors only (pull + land + parse; lakehouse.publish excluded):", None),
              ("  snapshot    13 API datasets", _total(snapshot, api, connector_only=True)),
