@@ -8,7 +8,8 @@ Everything a batch carries is text. For each contract field this module derives
       <field>__date      datetime64[ns] of a date/period/timestamp (future/range checks)
       <field>__parsed    True/False whether the text parses as its type (null if absent)
       <field>__check     identifier check digits / code tables (null if not applicable)
-      <field>__utf8      False if the text had bytes that were not UTF-8 (PII fields only)
+      <field>__utf8      False if the text had bytes that were not UTF-8 (checked before any
+                         pseudonymisation: a token would hide them)
       <field>__resolved  whether a reference exists (null if absent or not checked)
       _row__consistent   False for a key+version seen twice with different content
 Personal-data columns are pseudonymised here, before GX (whose stored results and Data
@@ -220,8 +221,9 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     texts = {f.name: (_text(table[f.name]) if f.name in table.column_names
                       else pa.nulls(n, pa.string())) for f in ds.fields}
     frame_cols: dict[str, object] = {}
-    # Bytes that were not UTF-8, checked before personal data is replaced by tokens.
-    for name in pii.pii_columns(dataset):
+    # Bytes that were not UTF-8, checked before personal data is replaced by tokens (also in
+    # fields that hold personal data only on some rows, e.g. a legal-representative change).
+    for name in ds.field_names:
         bad = pc.match_substring(texts[name], REPLACEMENT_CHAR)
         frame_cols[f"{name}__utf8"] = pc.invert(bad)
     texts = dict(zip(texts, pii.pseudonymise_table(dataset, pa.table(texts)).columns))

@@ -23,7 +23,6 @@ def suite_name(dataset: str) -> str:
 def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
     """(GX expectation class name, kwargs, meta) for every check of `dataset`."""
     ds = contract.dataset(dataset)
-    pii = set(ds.pii_fields)
     specs: list[tuple[str, dict, dict]] = []
 
     def row(kind: str, reason: str, field: str, **kwargs) -> None:
@@ -35,12 +34,8 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
             specs.append(("ExpectColumnToExist", {"column": name},
                           {"batch": "required_column", "field": name}))
             row("ExpectColumnValuesToNotBeNull", "missing_required", name, column=name)
-        if name in pii:
-            row("ExpectColumnValuesToBeInSet", "invalid_utf8", name, column=f"{name}__utf8",
-                value_set=[True])
-        else:
-            row("ExpectColumnValuesToNotMatchRegex", "invalid_utf8", name, column=name,
-                regex=frame.REPLACEMENT_CHAR)
+        row("ExpectColumnValuesToBeInSet", "invalid_utf8", name, column=f"{name}__utf8",
+            value_set=[True])
         if f.codes:
             row("ExpectColumnValuesToBeInSet", "unknown_code", name, column=name,
                 value_set=list(f.codes))

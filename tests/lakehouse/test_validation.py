@@ -143,3 +143,15 @@ def test_large_batches_validate_in_chunks_with_the_same_verdict(shared_warehouse
     assert {r: whole.reason_codes(r) for r in whole.reasons} == \
         {r: chunked.reason_codes(r) for r in chunked.reasons} == {3: "unknown_code", 22: "negative_value"}
     assert whole.batch_failures == chunked.batch_failures and len(chunked.batch_failures) == 1
+
+
+def test_invalid_utf8_is_caught_in_a_field_that_holds_personal_data_on_some_rows(shared_warehouse):
+    # A legal-representative change names people in before/after: those values become tokens
+    # before GX sees them, so the check must look at the bytes received (found at 100k scale).
+    rows = [good_record("enterprise_changes", i) for i in range(12)]
+    person = dict(good_record("enterprise_changes", 100), change_type="legal_rep", after="\ufffd赵芝利")
+    other = dict(good_record("enterprise_changes", 101), change_type="address", after="\ufffd深圳")
+    result = validate("enterprise_changes",
+                      make_batch("enterprise_changes", rows + [person, other]).table, AS_OF)
+    assert result.reason_codes(12) == result.reason_codes(13) == "invalid_utf8"
+    assert not any(row < 12 for row in result.reasons)
