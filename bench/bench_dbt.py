@@ -1,8 +1,8 @@
 """dbt build time at scale, beside a baseline measured in the same run.
 
-    .venv/bin/python -m bench.bench_dbt [small|full]
+    .venv/bin/python -m bench.bench_dbt [small|mid|full]
 
-1. Generate simulator data (100,000 enterprises x 36 months for "full").
+1. Generate simulator data (100,000 enterprises x 36 months for "full", 20,000 for "mid").
 2. Load bronze straight from the generator's feeds as the ingestion would leave it at the
    simulator's start clock: one Parquet file per dataset and day, typed with the bronze
    schemas, planted bad records left out (validation would quarantine them), views created
@@ -11,7 +11,9 @@
 3. Baseline: one DuckDB SQL script computing the monthly panel from the same bronze.
 4. `dbt build` (first run, full), then one simulated day of new records is appended to
    bronze and `dbt build` runs again (the daily run): its ratio to the first run shows how
-   much of the cost is proportional to new data.
+   much of the cost is proportional to new data. Both runs' run_results.json are kept beside
+   the warehouse (run_results_first.json, run_results_daily.json); the slowest nodes of the
+   daily run are printed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SCALES = {"full": (100_000, 36), "small": (2_000, 24)}
+SCALES = {"full": (100_000, 36), "mid": (20_000, 36), "small": (2_000, 24)}
 SEED = 7
 
 
@@ -155,16 +157,28 @@ def baseline(duckdb_path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def dbt_build(warehouse: Path) -> float:
+def dbt_build(warehouse: Path, label: str) -> float:
+    """One `dbt build`; its run_results.json is kept as run_results_<label>.json beside the
+    warehouse, so the nodes that dominate a run can be looked up afterwards (slowest())."""
     from creditlake import transform
 
     os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse)
     started = time.perf_counter()
     outcome = transform.run_dbt(["build"], show_progress=False)
     seconds = time.perf_counter() - started
+    results = warehouse / "marts" / "dbt" / "target" / "run_results.json"
+    if results.exists():
+        shutil.copyfile(results, warehouse.parent / f"run_results_{label}.json")
     if not outcome.success:
         raise RuntimeError(f"dbt build failed in the bench (warehouse {warehouse})")
     return seconds
+
+
+def slowest(run_results: Path, n: int = 8) -> list[tuple[str, float]]:
+    """The n nodes that took longest in a dbt run (name, seconds)."""
+    nodes = json.loads(run_results.read_text())["results"]
+    timed = sorted(((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in nodes), key=lambda t: -t[1])
+    return timed[:n]
 
 
 def main(scale: str = "small") -> None:
@@ -190,10 +204,10 @@ def main(scale: str = "small") -> None:
         rows = load_bronze(sim, warehouse / "bronze", db, clock)
         console.print(f"bronze at {clock:%Y-%m-%d}: {sum(rows.values()):,} rows in {len(rows)} tables")
         base_seconds, panel_rows = baseline(db)
-        first = dbt_build(warehouse)
+        first = dbt_build(warehouse, "first")
         day = clock + dt.timedelta(days=1)
         new_rows = load_bronze(sim, warehouse / "bronze", db, day, since=clock)
-        second = dbt_build(warehouse)
+        second = dbt_build(warehouse, "daily")
     finally:
         if saved is None:
             os.environ.pop("CREDITLAKE_WAREHOUSE", None)
@@ -205,6 +219,9 @@ def main(scale: str = "small") -> None:
           f"   = {first / base_seconds:.1f} x baseline")
     print(f"  dbt build, daily run after one simulated day (+{sum(new_rows.values()):,} bronze rows)"
           f" {second:8.1f} s   = {second / first:.2f} x first run")
+    daily = root / "run_results_daily.json"
+    if daily.exists():
+        print("  slowest nodes of the daily run: " + ", ".join(f"{name} {s:.1f} s" for name, s in slowest(daily)))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,9 @@
    legal form, the same name seen on other invoices with a uscc, the name with its legal form
    reduced to a class (LLC, JSC), the name without its legal form; each only when it points to exactly one enterprise. #}
 with buyers as (
-    select buyer_name, any_value(buyer_exact_key) as exact_key, any_value(buyer_form_key) as form_key,
-           any_value(buyer_name_key) as name_key
-    from {{ ref('stg_supply_chain__invoices') }}
-    where buyer_uscc is null
-    group by buyer_name
+    select buyer_name, exact_key, form_key, name_key
+    from {{ ref('int_invoices__buyer_names') }}
+    where without_uscc
 ),
 
 aliases as (
@@ -17,9 +15,9 @@ candidates as (
     select b.buyer_name, 1 as rank, 'name_exact' as method, 0.97 as confidence, x.uscc
     from buyers as b join aliases as x on x.exact_key = b.exact_key
     union all
-    select i.buyer_name, 2, 'name_seen_with_uscc', 0.95, i.buyer_uscc
-    from {{ ref('stg_supply_chain__invoices') }} as i
-    where i.buyer_uscc is not null and i.buyer_name in (select buyer_name from buyers)
+    select n.buyer_name, 2, 'name_seen_with_uscc', 0.95, u.uscc
+    from {{ ref('int_invoices__buyer_names') }} as n, unnest(n.usccs_seen) as u(uscc)
+    where n.without_uscc
     union all
     select b.buyer_name, 3, 'name_legal_form_class', 0.93, x.uscc
     from buyers as b join aliases as x on x.form_key = b.form_key

@@ -1,10 +1,37 @@
-{# Invoices with the buyer resolved; cancelled and reversed invoices carry no trade. #}
+{{ config(materialized='incremental', unique_key='invoice_no', incremental_strategy='delete+insert') }}
+{# Invoices with the buyer resolved. Cancelled and reversed invoices carry no trade (is_trade
+   false) but stay, so that the models summing trade see those sums change. Incremental: the
+   invoices changed since the last run and those whose buyer name now resolves differently. #}
+with buyer_map as (
+    select source_id as buyer_name, uscc, method, previous_usccs, _built_at
+    from {{ ref('int_identity_map') }}
+    where source = 'invoice_buyer'
+)
+
+{%- if is_incremental() %},
+
+changed_invoices as (
+    select invoice_no from {{ changed(ref('stg_supply_chain__invoices')) }}
+    union
+    select i.invoice_no
+    from {{ ref('stg_supply_chain__invoices') }} as i
+    semi join {{ changed('buyer_map') }} as m using (buyer_name)
+    where i.buyer_uscc is null
+)
+{%- endif %}
+
 select
-    i.*,
+    i.* exclude (_built_at),
+    i.status in ('issued', 'paid') as is_trade,
     coalesce(i.buyer_uscc, m.uscc) as buyer_uscc_resolved,
     case when i.buyer_uscc is not null then 'source_uscc' else coalesce(m.method, 'unresolved_no_match') end
-        as buyer_match_method
+        as buyer_match_method,
+    -- enterprises the buyer name resolved to before (their purchases lose this invoice)
+    case when i.buyer_uscc is null then coalesce(m.previous_usccs, []) else [] end as buyer_previous_usccs,
+    {{ run_stamp() }} as _built_at
 from {{ ref('stg_supply_chain__invoices') }} as i
-left join {{ ref('int_identity_map') }} as m
-    on i.buyer_uscc is null and m.source = 'invoice_buyer' and m.source_id = i.buyer_name
-where i.status in ('issued', 'paid')
+{%- if is_incremental() %}
+semi join changed_invoices using (invoice_no)
+{%- endif %}
+left join buyer_map as m
+    on i.buyer_uscc is null and m.buyer_name = i.buyer_name

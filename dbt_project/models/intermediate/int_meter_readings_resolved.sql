@@ -1,5 +1,37 @@
-select m.uscc, a.utility, r.*
+{{ config(materialized='incremental', unique_key=['account_no', 'period'], incremental_strategy='delete+insert') }}
+{# Meter readings with the account's utility and resolved enterprise. Incremental: readings
+   changed since the last run and every reading of an account that changed or resolves
+   differently (previous_usccs: the enterprises it resolved to before). #}
+with account_map as (
+    select source_id as account_no, uscc, previous_usccs, _built_at
+    from {{ ref('int_identity_map') }}
+    where source = 'utility_account'
+)
+
+{%- if is_incremental() %},
+
+changed_readings as (
+    select account_no, period from {{ changed(ref('stg_utility__meter_readings')) }}
+    union
+    select r.account_no, r.period
+    from {{ ref('stg_utility__meter_readings') }} as r
+    semi join (
+        select account_no from {{ changed(ref('stg_utility__utility_accounts')) }}
+        union
+        select account_no from {{ changed('account_map') }}
+    ) as a using (account_no)
+)
+{%- endif %}
+
+select
+    m.uscc,
+    coalesce(m.previous_usccs, []) as previous_usccs,
+    a.utility,
+    r.* exclude (_built_at),
+    {{ run_stamp() }} as _built_at
 from {{ ref('stg_utility__meter_readings') }} as r
+{%- if is_incremental() %}
+semi join changed_readings using (account_no, period)
+{%- endif %}
 join {{ ref('stg_utility__utility_accounts') }} as a using (account_no)
-left join {{ ref('int_identity_map') }} as m
-    on m.source = 'utility_account' and m.source_id = r.account_no
+left join account_map as m using (account_no)

@@ -10,16 +10,18 @@ confirmed as (
     group by all
 ),
 
+-- invoiced trade summed per seller, buyer and month already (buyers resolved or by name)
 sold as (
-    select seller_uscc as member_uscc, buyer_uscc_resolved as core_uscc, sum(amount) as sales_to_core
-    from {{ ref('int_invoices_resolved') }}
-    where buyer_uscc_resolved in (select core_uscc from cores)
+    select seller_uscc as member_uscc, buyer as core_uscc, sum(amount) as sales_to_core
+    from {{ ref('int_invoices__seller_buyer_month') }}
+    where buyer in (select core_uscc from cores)
     group by all
 ),
 
 total_sales as (
     select seller_uscc as member_uscc, sum(amount) as sales
-    from {{ ref('int_invoices_resolved') }}
+    from {{ ref('int_invoices__seller_buyer_month') }}
+    where buyer is not null
     group by all
 )
 

@@ -1,5 +1,7 @@
+{{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert') }}
 {# Distress of a core enterprise passed on to the members of its chain: in each month the core
-   shows red signals, every member whose main chain it leads gets a core_enterprise_distress signal. #}
+   shows red signals, every member whose main chain it leads gets a core_enterprise_distress signal.
+   Small: computed in full, only changed months are written (see only_changes). #}
 with thresholds as (
     select * from {{ ref('warning_thresholds') }}
     where threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
@@ -12,19 +14,23 @@ core_red as (
     join {{ ref('stg_supply_chain__core_enterprises') }} as c on c.uscc = s.uscc
     where s.level = 'red'
     group by all
+),
+
+new_rows as (
+    select
+        m.member_uscc as uscc,
+        r.month,
+        t.signal,
+        t.metric,
+        r.core_red_signals as value,
+        t.amber_threshold,
+        t.red_threshold,
+        t.threshold_version,
+        case when r.core_red_signals >= t.red_threshold then 'red' else 'amber' end as level
+    from core_red as r
+    join {{ ref('int_supply_chain__members') }} as m on m.core_uscc = r.core_uscc and m.is_main_chain
+    cross join thresholds as t
+    where r.core_red_signals >= t.amber_threshold
 )
 
-select
-    m.member_uscc as uscc,
-    r.month,
-    t.signal,
-    t.metric,
-    r.core_red_signals as value,
-    t.amber_threshold,
-    t.red_threshold,
-    t.threshold_version,
-    case when r.core_red_signals >= t.red_threshold then 'red' else 'amber' end as level
-from core_red as r
-join {{ ref('int_supply_chain__members') }} as m on m.core_uscc = r.core_uscc and m.is_main_chain
-cross join thresholds as t
-where r.core_red_signals >= t.amber_threshold
+{{ only_changes('new_rows', ['uscc', 'month'], 'signal') }}

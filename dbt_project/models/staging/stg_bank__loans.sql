@@ -24,7 +24,8 @@ typed as (
         cast(as_of_date as date) as as_of_date,
         cast(_file_date as date) as file_date,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -16,7 +16,8 @@ typed as (
         cast(interest_paid as decimal(18, 2)) as interest_paid,
         cast(_file_date as date) as file_date,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -13,7 +13,8 @@ typed as (
         cast(removed_on as date) as removed_on,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -28,7 +28,8 @@ typed as (
         contact_phone as contact_phone_hash,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -14,7 +14,8 @@ typed as (
         cast(amount as decimal(18, 2)) as amount,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -15,7 +15,8 @@ typed as (
         cast(paid_on as date) as paid_on,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

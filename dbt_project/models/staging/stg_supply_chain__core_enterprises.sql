@@ -12,7 +12,8 @@ typed as (
         cast(confirmed_credit_limit as decimal(18, 2)) as confirmed_credit_limit,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

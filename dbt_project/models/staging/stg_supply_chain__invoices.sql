@@ -22,7 +22,8 @@ typed as (
         lower(trim(status)) as status,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -16,7 +16,8 @@ typed as (
         cast(filed_on as date) as filed_on,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

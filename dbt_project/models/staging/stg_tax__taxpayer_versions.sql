@@ -12,7 +12,8 @@ versions as (
         upper(trim(credit_rating)) as credit_rating,
         cast(rating_year as integer) as rating_year,
         cast(updated_at as timestamptz) as updated_at,
-        _ingested_at
+        _ingested_at,
+        {{ run_stamp() }} as _built_at
     from arrived
     qualify row_number() over (partition by taxpayer_id, updated_at order by _ingested_at desc) = 1
 )

@@ -12,7 +12,8 @@ typed as (
         cast(rating_year as integer) as rating_year,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

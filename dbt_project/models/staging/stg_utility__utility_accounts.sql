@@ -19,7 +19,8 @@ typed as (
         cast(closed_on as date) as closed_on,
         cast(updated_at as timestamptz) as updated_at,
         _ingested_at,
-        _batch_id
+        _batch_id,
+        {{ run_stamp() }} as _built_at
     from arrived
 )
 

@@ -1,13 +1,27 @@
--- depends_on: {{ ref('int_calendar__months') }}
+-- depends_on: {{ ref('stg_commerce__enterprises') }}
 {{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
-          on_schema_change='append_new_columns') }}
+          on_schema_change='append_new_columns', pre_hook="{{ delete_months_before_establishment() }}") }}
 {# Points scorecard per enterprise and month. Bins, points and reason codes are data
    (seed scorecard_bins, newest version); score = base + the points of each characteristic's
-   bin. Reason codes: the characteristics that lost most points against their best bin. #}
+   bin. Reason codes: the characteristics that lost most points against their best bin.
+   Incremental: the months whose indicators or chain signal changed since the last run (every
+   month when the scorecard version changes). #}
 with scorecard as (
     select * from {{ ref('scorecard_bins') }}
     where scorecard_version = (select max(scorecard_version) from {{ ref('scorecard_bins') }})
 ),
+
+{%- if is_incremental() %}
+
+touched as (
+    select uscc, month from {{ changed(ref('fct_credit_indicators')) }}
+    union
+    select uscc, month from {{ changed(ref('int_warning_signals__chain')) }}
+    union
+    select uscc, month from {{ ref('fct_credit_indicators') }}
+    where (select max(scorecard_version) from scorecard) is distinct from (select max(scorecard_version) from {{ this }})
+),
+{%- endif %}
 
 characteristics as (
     select *
@@ -28,11 +42,11 @@ characteristics as (
             cast(max_days_past_due as double) as max_days_past_due,
             coalesce(chain.value, 0) as core_red_signals
         from {{ ref('fct_credit_indicators') }}
+        {%- if is_incremental() %}
+        semi join touched using (uscc, month)
+        {%- endif %}
         -- distress of the core enterprise leading the enterprise's main supply chain
         left join {{ ref('int_warning_signals__chain') }} as chain using (uscc, month)
-        {%- if is_incremental() %}
-        where month >= {{ lookback_start() }}
-        {%- endif %}
     )
     unpivot include nulls (value for characteristic in (
         electricity_trend, water_trend, revenue_trend, headcount_trend, paydex_3m, tax_paid_ratio_12m,
@@ -67,8 +81,9 @@ scored as (
         base.scorecard_version
     from points, base
     group by uscc, month, period, base.base_points, base.scorecard_version
-)
+),
 
+final as (
 select
     s.uscc,
     s.month,
@@ -86,3 +101,6 @@ join {{ ref('score_grades') }} as g
     on g.scorecard_version = s.scorecard_version
    and (g.min_score is null or s.score >= g.min_score)
    and (g.max_score is null or s.score < g.max_score)
+)
+
+select *, {{ run_stamp() }} as _built_at from final

@@ -8,3 +8,4 @@ select
     confidence,
     uscc is not null as is_resolved
 from {{ ref('int_identity_map') }}
+where method is not null  -- not an identifier that left the sources

@@ -10,11 +10,12 @@
 } %}
 
 with warned as (
-    select w.uscc, c.month,
-           max(case w.level when 'red' then 2 else 1 end) as warning_rank
-    from {{ ref('fct_risk_warnings') }} as w
-    join {{ ref('int_calendar__months') }} as c
-        on c.month between w.first_seen_month and w.last_seen_month
+    -- per loan-month position, not per enterprise and calendar month: only positions count
+    select l.loan_id, l.month, max(case w.level when 'red' then 2 else 1 end) as warning_rank
+    from {{ ref('fct_loan_month') }} as l
+    join {{ ref('fct_risk_warnings') }} as w
+        on w.uscc = l.uscc and l.month between w.first_seen_month and w.last_seen_month
+    where l.exposure > 0
     group by all
 ),
 
@@ -23,26 +24,66 @@ positions as (
            e.park_id, e.chain_name, coalesce(w.warning_rank, 0) as warning_rank
     from {{ ref('fct_loan_month') }} as l
     join {{ ref('dim_enterprise') }} as e using (uscc)
-    left join warned as w using (uscc, month)
+    left join warned as w using (loan_id, month)
     where l.exposure > 0
+),
+
+-- one row per borrower and dimension value first, so that borrowers are counted without a
+-- distinct: product and branch are a loan's, the other dimensions the borrower's
+{%- set loan_level = ['product', 'branch'] %}
+by_loan_attribute as (
+    {%- for dimension in loan_level %}
+    select month, uscc, warning_rank, '{{ dimension }}' as dimension,
+           cast({{ dimensions[dimension] }} as varchar) as dimension_value,
+           count(*) as loans,
+           sum(exposure) as exposure,
+           sum(exposure) filter (where is_overdue) as overdue_exposure,
+           sum(exposure) filter (where is_npl) as npl_exposure
+    from positions
+    group by all
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+),
+
+by_borrower as (
+    select month, uscc, warning_rank,
+           {%- for dimension, expr in dimensions.items() if dimension not in loan_level %}
+           cast({{ expr }} as varchar) as {{ dimension }}_value,
+           {%- endfor %}
+           count(*) as loans,
+           sum(exposure) as exposure,
+           sum(exposure) filter (where is_overdue) as overdue_exposure,
+           sum(exposure) filter (where is_npl) as npl_exposure
+    from positions
+    group by all
+),
+
+per_borrower as (
+    select * from by_loan_attribute
+    union all by name
+    select month, uscc, warning_rank, d.dimension, d.dimension_value, loans, exposure, overdue_exposure, npl_exposure
+    from by_borrower,
+        unnest([
+            {%- for dimension in dimensions if dimension not in loan_level %}
+            {'dimension': '{{ dimension }}', 'dimension_value': {{ dimension }}_value}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as u(d)
 )
 
-{% for dimension, expr in dimensions.items() %}
 select
     month,
     strftime(month, '%Y-%m') as period,
-    '{{ dimension }}' as dimension,
-    cast({{ expr }} as varchar) as dimension_value,
-    cast(count(distinct uscc) as integer) as borrowers,
-    cast(count(*) as integer) as loans,
+    dimension,
+    dimension_value,
+    cast(count(*) as integer) as borrowers,
+    cast(sum(loans) as integer) as loans,
     cast(sum(exposure) as decimal(18, 2)) as exposure,
-    cast(coalesce(sum(exposure) filter (where is_overdue), 0) as decimal(18, 2)) as overdue_exposure,
-    cast(coalesce(sum(exposure) filter (where is_npl), 0) as decimal(18, 2)) as npl_exposure,
-    cast(coalesce(sum(exposure) filter (where is_npl), 0) / sum(exposure) as decimal(8, 4)) as npl_ratio,
-    cast(count(distinct uscc) filter (where warning_rank > 0) as integer) as warned_borrowers,
-    cast(count(distinct uscc) filter (where warning_rank = 2) as integer) as red_warned_borrowers,
+    cast(coalesce(sum(overdue_exposure), 0) as decimal(18, 2)) as overdue_exposure,
+    cast(coalesce(sum(npl_exposure), 0) as decimal(18, 2)) as npl_exposure,
+    cast(coalesce(sum(npl_exposure), 0) / sum(exposure) as decimal(8, 4)) as npl_ratio,
+    cast(count(*) filter (where warning_rank > 0) as integer) as warned_borrowers,
+    cast(count(*) filter (where warning_rank = 2) as integer) as red_warned_borrowers,
     cast(coalesce(sum(exposure) filter (where warning_rank > 0), 0) as decimal(18, 2)) as warned_exposure
-from positions
+from per_borrower
 group by all
-{% if not loop.last %}union all{% endif %}
-{% endfor %}

@@ -1,4 +1,7 @@
-{# Each loan at each month end: exposure, days past due and the five-category classification. #}
+{{ config(materialized='incremental', unique_key=['loan_id', 'month'], incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns') }}
+{# Each loan at each month end: exposure, days past due and the five-category classification.
+   Incremental: the loan-months whose position changed since the last run. #}
 select
     l.loan_id,
     l.month,
@@ -17,5 +20,6 @@ select
     l.classification,
     l.classification in ('substandard', 'doubtful', 'loss') as is_npl,
     l.days_past_due > 0 as is_overdue,
-    date_trunc('month', l.contract_date) = l.month as is_new_in_month
-from {{ ref('int_loans__month_end') }} as l
+    date_trunc('month', l.contract_date) = l.month as is_new_in_month,
+    {{ run_stamp() }} as _built_at
+from {{ changed(ref('int_loans__month_end')) }} as l

@@ -3,9 +3,10 @@
    month), ongoing (still firing then) or resolved. Loans and exposure affected are the
    enterprise's loans outstanding in the episode's last month. #}
 with signals as (
-    select * from {{ ref('int_warning_signals__own') }}
+    -- rows without a signal mark months whose signals went (for incremental models downstream)
+    select * exclude (_built_at) from {{ ref('int_warning_signals__own') }} where signal is not null
     union all by name
-    select * from {{ ref('int_warning_signals__chain') }}
+    select * exclude (_built_at) from {{ ref('int_warning_signals__chain') }} where signal is not null
 ),
 
 islands as (
