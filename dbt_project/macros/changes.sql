@@ -113,3 +113,20 @@ set disabled_optimizers = 'build_side_probe_side'
 reset disabled_optimizers
 {%- endif -%}
 {%- endmacro %}
+
+{# The rows of `relation` to recompute: those written since this model's last run, read through
+   the _built_at watermark (DuckDB skips the row groups written before it), and the older rows
+   whose `key` is in `keys` (e.g. identifiers that now resolve differently) and that meet
+   `condition`. Cheaper than finding the changed rows again with a join over the whole table. #}
+{% macro changed_or_keyed(relation, key, keys, condition='true') -%}
+{%- if is_incremental() -%}
+(
+    select * from {{ relation }} where _built_at > {{ watermark() }}
+    union all
+    select r.* from {{ relation }} as r semi join {{ keys }} as k using ({{ key }})
+    where r._built_at <= {{ watermark() }} and {{ condition }}
+)
+{%- else -%}
+{{ relation }}
+{%- endif -%}
+{%- endmacro %}

@@ -56,7 +56,7 @@ def dbt_build(tmp_path_factory):
 
             for platform in PLATFORMS:
                 run_ingest(platform)
-            result = build(show_progress=False)
+            result = build(show_progress=False, unit_tests=True)
         finally:
             _restore_env(saved)
     return sim, result

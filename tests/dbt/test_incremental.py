@@ -85,6 +85,9 @@ def incremental_and_full(tmp_path_factory):
         bench.load_bronze(sim, warehouse / "bronze", db, day1, since=clock)
         _build(warehouse)
         panel_rows, rewritten = _rewritten(db, "fct_enterprise_month")
+        tested = _rows_the_tests_checked(warehouse, db, "fct_enterprise_month")
+        _build(warehouse)  # no new data
+        tested_without_new_data = _rows_the_tests_checked(warehouse, db, "fct_enterprise_month")
         _late_corrections(warehouse / "bronze", clock, day3)
         bench.load_bronze(sim, warehouse / "bronze", db, day3, since=day1)  # two days in one run
         _build(warehouse)
@@ -104,7 +107,7 @@ def incremental_and_full(tmp_path_factory):
             os.environ.pop("CREDITLAKE_WAREHOUSE", None)
         else:
             os.environ["CREDITLAKE_WAREHOUSE"] = saved
-    return incremental, rebuilt, panel_rows, rewritten
+    return incremental, rebuilt, panel_rows, rewritten, (tested, tested_without_new_data)
 
 
 def _late_corrections(bronze, clock: dt.datetime, stamp: dt.datetime) -> None:
@@ -154,13 +157,36 @@ def _rewritten(db, table: str) -> tuple[int, int]:
         con.close()
 
 
+def _rows_the_tests_checked(warehouse, db, table: str) -> int:
+    """How many rows of the mart the uniqueness test of the last build looked at: its compiled
+    SQL cuts the mart to the latest run's rows (macros/tests/where_latest_run.sql)."""
+    import re
+
+    import duckdb
+
+    compiled = warehouse / "marts" / "dbt" / "target" / "compiled"
+    sql = next(compiled.rglob(f"unique_combination_{table}_*.sql")).read_text()
+    condition = re.search(r"\(select \* from \S+ where (.+?)\) dbt_subquery", sql, re.S).group(1)
+    con = duckdb.connect(str(db))
+    try:
+        return con.execute(f"SELECT count(*) FROM marts.{table} WHERE {condition}").fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_daily_run_rewrites_only_what_changed(incremental_and_full):
-    _, _, panel_rows, rewritten = incremental_and_full
+    _, _, panel_rows, rewritten, _ = incremental_and_full
     assert 0 < rewritten < panel_rows / 4, (rewritten, panel_rows)
 
 
+def test_daily_tests_check_exactly_the_rows_the_run_wrote(incremental_and_full):
+    _, _, _, rewritten, (tested, tested_without_new_data) = incremental_and_full
+    assert tested == rewritten
+    assert tested_without_new_data == 0  # a run that changed nothing tests nothing
+
+
 def test_incremental_marts_equal_a_full_rebuild(incremental_and_full):
-    incremental, rebuilt, _, _ = incremental_and_full
+    incremental, rebuilt, _, _, _ = incremental_and_full
     assert incremental.keys() == rebuilt.keys()
     for table in sorted(rebuilt):
         only_incremental = set(incremental[table]) - set(rebuilt[table])

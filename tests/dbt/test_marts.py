@@ -18,6 +18,16 @@ def test_build_is_green_and_published(dbt_build):
     assert result.statuses.get("pass", 0) > 50  # the data and unit tests ran
 
 
+def test_unit_tests_pass(dbt_build):
+    """Scheduled builds leave dbt's unit tests to CI: this build runs them, and all pass."""
+    import json
+
+    _, result = dbt_build
+    run = json.loads((result.marts_db.parent / "dbt" / "target" / "run_results.json").read_text())
+    unit = [r for r in run["results"] if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 5 and all(r["status"] == "pass" for r in unit)
+
+
 def test_one_row_per_enterprise(marts, sim_dir):
     registry = marts.execute("SELECT count(*) FROM staging.stg_commerce__enterprises").fetchone()[0]
     rows, distinct = marts.execute("SELECT count(*), count(DISTINCT uscc) FROM marts.dim_enterprise").fetchone()

@@ -8,18 +8,6 @@ with buyer_map as (
     where source = 'invoice_buyer'
 )
 
-{%- if is_incremental() %},
-
-changed_invoices as (
-    select invoice_no from {{ changed(ref('stg_supply_chain__invoices')) }}
-    union
-    select i.invoice_no
-    from {{ ref('stg_supply_chain__invoices') }} as i
-    semi join {{ changed('buyer_map') }} as m using (buyer_name)
-    where i.buyer_uscc is null
-)
-{%- endif %}
-
 select
     i.* exclude (_built_at),
     i.status in ('issued', 'paid') as is_trade,
@@ -29,9 +17,6 @@ select
     -- enterprises the buyer name resolved to before (their purchases lose this invoice)
     case when i.buyer_uscc is null then coalesce(m.previous_usccs, []) else [] end as buyer_previous_usccs,
     {{ run_stamp() }} as _built_at
-from {{ ref('stg_supply_chain__invoices') }} as i
-{%- if is_incremental() %}
-semi join changed_invoices using (invoice_no)
-{%- endif %}
+from {{ changed_or_keyed(ref('stg_supply_chain__invoices'), 'buyer_name', changed('buyer_map'), 'buyer_uscc is null') }} as i
 left join buyer_map as m
     on i.buyer_uscc is null and m.buyer_name = i.buyer_name

@@ -10,16 +10,10 @@ with account_map as (
 
 {%- if is_incremental() %},
 
-changed_readings as (
-    select account_no, period from {{ changed(ref('stg_utility__meter_readings')) }}
+changed_accounts as (
+    select account_no from {{ changed(ref('stg_utility__utility_accounts')) }}
     union
-    select r.account_no, r.period
-    from {{ ref('stg_utility__meter_readings') }} as r
-    semi join (
-        select account_no from {{ changed(ref('stg_utility__utility_accounts')) }}
-        union
-        select account_no from {{ changed('account_map') }}
-    ) as a using (account_no)
+    select account_no from {{ changed('account_map') }}
 )
 {%- endif %}
 
@@ -29,9 +23,6 @@ select
     a.utility,
     r.* exclude (_built_at),
     {{ run_stamp() }} as _built_at
-from {{ ref('stg_utility__meter_readings') }} as r
-{%- if is_incremental() %}
-semi join changed_readings using (account_no, period)
-{%- endif %}
+from {{ changed_or_keyed(ref('stg_utility__meter_readings'), 'account_no', 'changed_accounts') }} as r
 join {{ ref('stg_utility__utility_accounts') }} as a using (account_no)
 left join account_map as m using (account_no)

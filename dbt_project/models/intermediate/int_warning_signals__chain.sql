@@ -1,6 +1,8 @@
 {{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert') }}
 {# Distress of a core enterprise passed on to the members of its chain: in each month the core
    shows red signals, every member whose main chain it leads gets a core_enterprise_distress signal.
+   Members are suppliers named by invoices and confirmations; only those in the registry get a
+   signal (like every other warning), the others once their registry record arrives.
    Small: computed in full, only changed months are written (see only_changes). #}
 with thresholds as (
     select * from {{ ref('warning_thresholds') }}
@@ -29,6 +31,7 @@ new_rows as (
         case when r.core_red_signals >= t.red_threshold then 'red' else 'amber' end as level
     from core_red as r
     join {{ ref('int_supply_chain__members') }} as m on m.core_uscc = r.core_uscc and m.is_main_chain
+    semi join {{ ref('stg_commerce__enterprises') }} as e on e.uscc = m.member_uscc
     cross join thresholds as t
     where r.core_red_signals >= t.amber_threshold
 )
