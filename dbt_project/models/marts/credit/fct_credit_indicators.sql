@@ -6,8 +6,10 @@
    decimals: exact in any order, so an incremental run, whose windows start where the history
    it reads starts, agrees with a full build to the last bit. Incremental: a panel month
    changed since the last run feeds the windows of the next 14 months, which are recomputed;
-   a changed rating, concentration, loan or peer yardstick recomputes its own month; a changed
-   registry record every month. #}
+   a changed rating, concentration or loan recomputes its own month; a changed registry record
+   every month. A moved peer yardstick (late readings move a division's median, and with it
+   every enterprise of the division) only changes revenue_per_kwh_vs_peers: those rows are
+   taken as stored with that column recomputed, not windowed again. #}
 {{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
           on_schema_change='append_new_columns', pre_hook="{{ delete_months_before_establishment() }}") }}
 {%- set trends = {'electricity': 'electricity_kwh', 'water': 'water_m3',
@@ -75,12 +77,19 @@ with touched as (
     union
     select uscc, month from {{ changed(ref('int_loans__month_end')) }}
     union
-    select e.uscc, peer.month
-    from {{ changed(ref('int_credit__peer_intensity')) }} as peer
-    join {{ ref('stg_commerce__enterprises') }} as e on substr(e.industry_code, 2, 2) = peer.industry_division
-    union
     select uscc, month from {{ ref('fct_enterprise_month') }}
     where uscc in (select uscc from {{ changed(ref('stg_commerce__enterprises')) }})
+),
+
+-- stored rows whose only change is their division's yardstick
+peer_only as (
+    select stored.* exclude (_built_at, revenue_per_kwh_vs_peers),
+           stored.revenue_per_kwh_3m / nullif(peer.peer_revenue_per_kwh, 0) as revenue_per_kwh_vs_peers
+    from {{ this }} as stored
+    join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
+    join {{ changed(ref('int_credit__peer_intensity')) }} as peer
+        on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = stored.month
+    anti join touched as t on t.uscc = stored.uscc and t.month = stored.month
 ),
 
 -- the windows of a touched month need the 14 months before it
@@ -183,8 +192,8 @@ select
     -- only over three full months of both feeds (a first, partial month is not a mismatch)
     case when w.revenue_electricity_months_3m = 6
               and {{ months_between('e.established_on', 'w.month') }} >= 6
-         then w.revenue_3m / nullif(w.electricity_3m, 0) / nullif(peer.peer_revenue_per_kwh, 0)
-    end as revenue_per_kwh_vs_peers,
+         then cast(w.revenue_3m / nullif(w.electricity_3m, 0) as double)
+    end as revenue_per_kwh_3m,
     cast(w.dbt_paid_3m as double) as dbt_paid_3m,
     cast(w.dbt_paid_12m as double) as dbt_paid_12m,
     cast(w.dbt_received_3m as double) as dbt_received_3m,
@@ -211,8 +220,19 @@ join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
 left join {{ recomputed_keys(ref('int_tax__rating_month'), 'touched') }} as r using (uscc, month)
 left join {{ recomputed_keys(ref('int_invoices__customer_concentration'), 'touched') }} as cc using (uscc, month)
 left join collateral as col using (uscc, month)
-left join {{ ref('int_credit__peer_intensity') }} as peer
-    on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = w.month
+),
+
+compared as (
+    select i.*,
+           i.revenue_per_kwh_3m / nullif(peer.peer_revenue_per_kwh, 0) as revenue_per_kwh_vs_peers
+    from indicators as i
+    join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
+    left join {{ ref('int_credit__peer_intensity') }} as peer
+        on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = i.month
 )
 
-select *, {{ run_stamp() }} as _built_at from indicators
+select *, {{ run_stamp() }} as _built_at from compared
+{%- if is_incremental() %}
+union all by name
+select *, {{ run_stamp() }} as _built_at from peer_only
+{%- endif %}
