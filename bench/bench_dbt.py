@@ -15,10 +15,9 @@
    month. Three more runs split it: one with no new data (the fixed cost of a run: dbt
    start-up and ~200 nodes, each a few queries), one after a further week (7 days of new
    records) and one after a further ordinary day: what grows with the new data is the
-   difference. Every run is the scheduled
-   build (creditlake.transform.PRODUCTION_BUILD) followed by the checkpoint that publishing
-   does; its run_results.json is kept beside the warehouse (run_results_<run>.json) and the
-   slowest nodes of the daily run are printed.
+   difference. Every run is the scheduled build (creditlake.transform.PRODUCTION_BUILD)
+   followed by the checkpoint that publishing does; its run_results.json is kept beside the
+   warehouse (run_results_<run>.json) and the slowest nodes of the daily run are printed.
 """
 
 from __future__ import annotations

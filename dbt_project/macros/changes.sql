@@ -120,11 +120,12 @@ reset disabled_optimizers
    `condition`. Cheaper than finding the changed rows again with a join over the whole table. #}
 {% macro changed_or_keyed(relation, key, keys, condition='true') -%}
 {%- if is_incremental() -%}
+{%- set since = watermark() -%}
 (
-    select * from {{ relation }} where _built_at > {{ watermark() }}
+    select * from {{ relation }} where _built_at > {{ since }}
     union all
     select r.* from {{ relation }} as r semi join {{ keys }} as k using ({{ key }})
-    where r._built_at <= {{ watermark() }} and {{ condition }}
+    where r._built_at <= {{ since }} and {{ condition }}
 )
 {%- else -%}
 {{ relation }}

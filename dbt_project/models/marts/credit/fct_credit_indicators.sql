@@ -211,7 +211,8 @@ select
     cast(w.invoice_sales_12m as double) as invoice_sales_12m,
     cast(w.loan_exposure as decimal(18, 2)) as loan_exposure,
     coalesce(col.secured_exposure_share, 0) as secured_exposure_share,
-    coalesce(w.max_days_past_due, 0) as max_days_past_due
+    coalesce(w.max_days_past_due, 0) as max_days_past_due,
+    substr(e.industry_code, 2, 2) as industry_division
 from trend_bases as w
 {%- if is_incremental() %}
 semi join touched using (uscc, month)
@@ -223,12 +224,11 @@ left join collateral as col using (uscc, month)
 ),
 
 compared as (
-    select i.*,
+    select i.* exclude (industry_division),
            i.revenue_per_kwh_3m / nullif(peer.peer_revenue_per_kwh, 0) as revenue_per_kwh_vs_peers
     from indicators as i
-    join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
     left join {{ ref('int_credit__peer_intensity') }} as peer
-        on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = i.month
+        on peer.industry_division = i.industry_division and peer.month = i.month
 )
 
 select *, {{ run_stamp() }} as _built_at from compared

@@ -31,14 +31,18 @@ positions as (
 -- one row per borrower and dimension value first, so that borrowers are counted without a
 -- distinct: product and branch are a loan's, the other dimensions the borrower's
 {%- set loan_level = ['product', 'branch'] %}
+{#- the same measures at both levels #}
+{%- set measures -%}
+count(*) as loans,
+           sum(exposure) as exposure,
+           sum(exposure) filter (where is_overdue) as overdue_exposure,
+           sum(exposure) filter (where is_npl) as npl_exposure
+{%- endset %}
 by_loan_attribute as (
     {%- for dimension in loan_level %}
     select month, uscc, warning_rank, '{{ dimension }}' as dimension,
            cast({{ dimensions[dimension] }} as varchar) as dimension_value,
-           count(*) as loans,
-           sum(exposure) as exposure,
-           sum(exposure) filter (where is_overdue) as overdue_exposure,
-           sum(exposure) filter (where is_npl) as npl_exposure
+           {{ measures }}
     from positions
     group by all
     {%- if not loop.last %}
@@ -51,10 +55,7 @@ by_borrower as (
            {%- for dimension, expr in dimensions.items() if dimension not in loan_level %}
            cast({{ expr }} as varchar) as {{ dimension }}_value,
            {%- endfor %}
-           count(*) as loans,
-           sum(exposure) as exposure,
-           sum(exposure) filter (where is_overdue) as overdue_exposure,
-           sum(exposure) filter (where is_npl) as npl_exposure
+           {{ measures }}
     from positions
     group by all
 ),
