@@ -4,7 +4,10 @@
 {# Revenue per kWh of each industry division's enterprises over the last 3 months (median):
    the yardstick for over-declaration in fct_credit_indicators. Incremental: a panel month
    changed since the last run moves its division's yardstick for that month and the next two;
-   a changed registry record its division's, every month (and the division it left). #}
+   a changed registry record its division's, every month (and the division it left).
+   The yardstick is kept to three significant digits: the digits after them are noise, and a
+   yardstick that moved in them would rewrite the indicators of every enterprise in its
+   division each time a late meter reading arrives. #}
 with divisions as (
     select uscc, industry_division from {{ ref('int_enterprise__industry_divisions') }}
     where industry_division is not null
@@ -55,7 +58,7 @@ ratios as (
 
 result as (
     select industry_division, month,
-           median(revenue_per_kwh_3m) as peer_revenue_per_kwh,
+           {{ significant_digits('median(revenue_per_kwh_3m)', 3) }} as peer_revenue_per_kwh,
            count(*) as peer_enterprises
     from ratios
     {%- if is_incremental() %}

@@ -1,12 +1,69 @@
+{{ config(materialized='incremental', unique_key='uscc', incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns',
+          post_hook="delete from {{ this }} where warning_id is null") }}
+-- depends_on: {{ ref('stg_commerce__enterprises') }}
 {# One row per warning episode: an unbroken run of months in which a signal fires for an
    enterprise. Level is red if any month was red; status is new (first seen in the as-of
    month), ongoing (still firing then) or resolved. Loans and exposure affected are the
-   enterprise's loans outstanding in the episode's last month. #}
-with signals as (
+   enterprise's loans outstanding in the episode's last month.
+   Incremental, per enterprise (delete+insert by uscc: episodes merge, split or vanish):
+   the enterprises whose signals changed since the last run, or whose months before a later
+   founding date went, get their episodes recomputed from all their signals; an enterprise left
+   without episodes is written as a row without one, which deletes its stored episodes and is
+   deleted itself (post-hook). The other enterprises' stored episodes are rewritten with a new
+   status when the as-of month moved, and new affected loans when the positions of their last
+   month changed. #}
+{%- set status_as_of -%}
+case
+        when first_seen_month = as_of.month then 'new'
+        when last_seen_month = as_of.month then 'ongoing'
+        else 'resolved'
+    end
+{%- endset %}
+with as_of as (
+    select max(month) as month from {{ ref('int_calendar__months') }}
+)
+
+{%- if is_incremental() %},
+
+recomputed_usccs as (
+    select uscc from {{ changed(ref('int_warning_signals__own')) }}
+    union
+    select uscc from {{ changed(ref('int_warning_signals__chain')) }}
+    union
+    -- a later founding date: int_warning_signals__own's pre-hook deleted the months before it
+    select s.uscc
+    from {{ this }} as s
+    join {{ changed(ref('stg_commerce__enterprises')) }} as e using (uscc)
+    where s.first_seen_month < date_trunc('month', e.established_on)
+),
+
+restated_usccs as (
+    (
+        select uscc from {{ this }}, as_of where status is distinct from {{ status_as_of }}
+        union
+        select s.uscc
+        from {{ this }} as s
+        semi join {{ changed(ref('fct_loan_month')) }} as l on l.uscc = s.uscc and l.month = s.last_seen_month
+    )
+    except
+    select uscc from recomputed_usccs
+)
+{%- endif %},
+
+signals as (
     -- rows without a signal mark months whose signals went (for incremental models downstream)
-    select * exclude (_built_at) from {{ ref('int_warning_signals__own') }} where signal is not null
+    select * exclude (_built_at) from {{ ref('int_warning_signals__own') }}
+    {%- if is_incremental() %}
+    semi join recomputed_usccs using (uscc)
+    {%- endif %}
+    where signal is not null
     union all by name
-    select * exclude (_built_at) from {{ ref('int_warning_signals__chain') }} where signal is not null
+    select * exclude (_built_at) from {{ ref('int_warning_signals__chain') }}
+    {%- if is_incremental() %}
+    semi join recomputed_usccs using (uscc)
+    {%- endif %}
+    where signal is not null
 ),
 
 islands as (
@@ -33,10 +90,12 @@ episodes as (
         arg_max(value, month) as evidence_last_value
     from islands
     group by uscc, signal, island
-),
-
-as_of as (
-    select max(month) as month from {{ ref('int_calendar__months') }}
+    {%- if is_incremental() %}
+    union all by name
+    select * exclude (warning_id, status, affected_loan_ids, affected_loans, affected_exposure, _built_at)
+    from {{ this }}
+    semi join restated_usccs using (uscc)
+    {%- endif %}
 ),
 
 affected as (
@@ -44,6 +103,7 @@ affected as (
            list(loan_id order by loan_id) as loan_ids,
            sum(exposure) as exposure
     from {{ ref('fct_loan_month') }}
+    semi join (select uscc, last_seen_month as month from episodes) as e using (uscc, month)
     where exposure > 0
     group by all
 )
@@ -57,11 +117,7 @@ select
     e.last_seen_month,
     e.first_red_month,
     cast(e.months_active as integer) as months_active,
-    case
-        when e.first_seen_month = as_of.month then 'new'
-        when e.last_seen_month = as_of.month then 'ongoing'
-        else 'resolved'
-    end as status,
+    {{ status_as_of }} as status,
     e.metric,
     cast(e.evidence_first_value as double) as evidence_first_value,
     cast(e.evidence_last_value as double) as evidence_last_value,
@@ -70,7 +126,13 @@ select
     e.threshold_version,
     coalesce(array_to_string(a.loan_ids, ','), '') as affected_loan_ids,
     cast(coalesce(len(a.loan_ids), 0) as integer) as affected_loans,
-    cast(coalesce(a.exposure, 0) as decimal(18, 2)) as affected_exposure
+    cast(coalesce(a.exposure, 0) as decimal(18, 2)) as affected_exposure,
+    {{ run_stamp() }} as _built_at
 from episodes as e
 cross join as_of
 left join affected as a on a.uscc = e.uscc and a.month = e.last_seen_month
+{%- if is_incremental() %}
+union all by name
+-- an enterprise whose episodes all went
+select uscc, {{ run_stamp() }} as _built_at from recomputed_usccs anti join episodes using (uscc)
+{%- endif %}
