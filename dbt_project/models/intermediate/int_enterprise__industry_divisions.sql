@@ -5,10 +5,10 @@
 with new_rows as (
     select
         e.uscc,
-        substr(e.industry_code, 2, 2) as industry_division,
+        e.industry_division,
         {%- if is_incremental() %}
         case
-            when stored.industry_division is not null and stored.industry_division is distinct from substr(e.industry_code, 2, 2)
+            when stored.industry_division is not null and stored.industry_division is distinct from e.industry_division
                 then list_sort(list_distinct(list_concat(coalesce(stored.previous_divisions, []), [stored.industry_division])))
             else coalesce(stored.previous_divisions, [])
         end as previous_divisions

@@ -88,7 +88,7 @@ peer_only as (
     from {{ this }} as stored
     join {{ ref('stg_commerce__enterprises') }} as e using (uscc)
     join {{ changed(ref('int_credit__peer_intensity')) }} as peer
-        on peer.industry_division = substr(e.industry_code, 2, 2) and peer.month = stored.month
+        on peer.industry_division = e.industry_division and peer.month = stored.month
     anti join touched as t on t.uscc = stored.uscc and t.month = stored.month
 ),
 
@@ -212,7 +212,7 @@ select
     cast(w.loan_exposure as decimal(18, 2)) as loan_exposure,
     coalesce(col.secured_exposure_share, 0) as secured_exposure_share,
     coalesce(w.max_days_past_due, 0) as max_days_past_due,
-    substr(e.industry_code, 2, 2) as industry_division
+    e.industry_division
 from trend_bases as w
 {%- if is_incremental() %}
 semi join touched using (uscc, month)
