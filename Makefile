@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SCALE  ?= full
+# Two pytest workers, one per core; a test file stays on one worker (its module fixtures
+# are built once). `make test PYTEST_WORKERS=0` runs the suite in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install demo test bench clean
 install: $(VENV)/.installed
@@ -17,7 +20,7 @@ demo: install
 	$(BIN)/creditlake demo
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench $(SCALE)
