@@ -65,7 +65,7 @@ def _token(url: str) -> dict:
     from simulator.server import default_credentials
 
     cid, secret = default_credentials(PLATFORMS["utility"], SEED)
-    r = requests.post(url + PREFIX + "/oauth/token",
+    r = requests.post(url + "/oauth/token",
                       data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}

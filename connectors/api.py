@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
@@ -46,11 +46,26 @@ def _normalise_ts(value: str | None, fallback: datetime) -> str:
         return rfc3339(fallback)
 
 
-def incremental_since(src: Source, watermark: str | None, start_from: str) -> str:
-    """Where the next pull starts: the committed watermark minus the lookback."""
+def _later(current: datetime | None, value) -> datetime | None:
+    """The later of two as-of times. A server need not pin its clock for a whole pull (a
+    cursor lives 15 minutes): records on later pages may be newer than the first page's
+    as_of, and must not be judged future-dated against it."""
+    try:
+        moment = parse_ts(value) if isinstance(value, str) and value else None
+    except ValueError:
+        moment = None
+    if moment is None or (current is not None and current >= moment):
+        return current
+    return moment
+
+
+def incremental_since(watermark: str | None, start_from: str, lookback: timedelta) -> str:
+    """Where the next pull starts: the committed watermark (updated_since is exclusive and
+    records are ordered by updated_at, contract section 1.1), minus an optional lookback for
+    a platform known to commit records late (re-read records are recognised as duplicates)."""
     if not watermark:
         return start_from
-    return rfc3339(parse_ts(watermark) - src.lookback)
+    return rfc3339(parse_ts(watermark) - lookback)
 
 
 def pull_incremental(client: PlatformClient, src: Source, since: str, previous: str | None,
@@ -69,12 +84,12 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
             rows = len(page.doc["data"])
             stage.write(f"page-{page_no:05d}.json", page.body, source=page.url, rows=rows, format="json-page")
             progress.advance(src.name, pages=1, rows=rows, bytes=len(page.body))
-            as_of = as_of or page.doc.get("as_of")
+            as_of = _later(as_of, page.doc.get("as_of"))
             crashpoint("connectors.page_landed")
             cursor = page.doc.get("next_cursor")
             if not cursor:
                 break
-        as_of = _normalise_ts(as_of, fetched_at)
+        as_of = rfc3339(as_of or fetched_at)
         split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
         if split.rows == 0:
             split.close()

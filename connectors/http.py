@@ -183,14 +183,23 @@ class PlatformClient:
         self.session.close()
 
     def url(self, path: str) -> str:
-        """A platform path (e.g. '/invoices') or a server path ('/files/..') as a full URL."""
-        if path.startswith(self.prefix + "/") or path.startswith("/files/") or "://" in path:
-            return urljoin(self.base_url + "/", path)
+        """A dataset path of this platform (e.g. '/invoices') as `{base}{prefix}{path}` (section 1.1)."""
         return self.base_url + self.prefix + path
+
+    def file_url(self, url: str) -> str:
+        """A snapshot file's URL as listed (section 1.2): absolute as is; a path such as
+        '/files/..' under `{base}`, as every path of the contract is; any other relative
+        reference against the base (RFC 3986)."""
+        if "://" in url:
+            return url
+        if url.startswith("/"):
+            return self.base_url + url
+        return urljoin(self.base_url + "/", url)
 
     @property
     def token_url(self) -> str:
-        return self.base_url + self.prefix + "/oauth/token"
+        """One token endpoint per platform, at its base URL (section 1: `POST {base}/oauth/token`)."""
+        return self.base_url + "/oauth/token"
 
     # -- retry loop ---------------------------------------------------------------------
 
@@ -317,7 +326,7 @@ class PlatformClient:
     def download(self, path: str, dest: Path, sha256: str,
                  on_bytes: Callable[[int], None] | None = None) -> int:
         """Stream a file to `dest`, verifying sha256; a mismatch downloads once more, then fails."""
-        url = self.url(path)
+        url = self.file_url(path)
         shown = without_query(url)
         for round_no in (1, 2):
             size, digest = self._with_retries(f"GET {shown}", lambda: self._download_once(url, dest, on_bytes))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 
 from creditlake.batch import BatchResult
@@ -27,7 +28,7 @@ from connectors.errors import ConnectorError
 from connectors.http import PlatformClient
 from connectors.landed import batches, split_manifest
 from connectors.split import Split
-from connectors.settings import bank_drop_dir, platform_settings, start_from
+from connectors.settings import bank_drop_dir, lookback, platform_settings, start_from
 from connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[B
     with PlatformClient(platform_settings(src.platform), src.prefix) as client:
         if mode == INCREMENTAL:
             watermark = lakehouse.watermark(src.name)
-            since = incremental_since(src, watermark, start_from())
+            since = incremental_since(watermark, start_from(), lookback())
             landed = pull_incremental(client, src, since, watermark, progress)
         else:
             landed = pull_snapshot(client, src, progress)
@@ -150,15 +151,16 @@ def _whole(manifest: dict, results: list[BatchResult]) -> BatchResult:
     statuses = {r.status for r in results}
     status = "held" if "held" in statuses else \
         "already_published" if statuses == {"already_published"} else "published"
-    reasons: dict[str, int] = {}
+    reasons: Counter[str] = Counter()
+    observations: Counter[str] = Counter()
     for result in results:
-        for reason, count in result.quarantine_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + count
+        reasons.update(result.quarantine_reasons)
+        observations.update(result.observations)
     messages = list(dict.fromkeys(r.message for r in results if r.message))
     return BatchResult(manifest["dataset"], manifest["batch_id"], status, sum(r.received for r in results),
                        sum(r.published for r in results), sum(r.quarantined for r in results),
                        sum(r.duplicates for r in results), sum(r.seconds for r in results),
-                       "; ".join(messages), dict(sorted(reasons.items())))
+                       "; ".join(messages), dict(sorted(reasons.items())), dict(sorted(observations.items())))
 
 
 def _publish(lakehouse, batch, release: bool = False) -> BatchResult:

@@ -46,7 +46,11 @@ def now_utc() -> datetime:
 
 
 def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """An RFC 3339 timestamp in any of its spellings, as an aware UTC datetime."""
+    moment = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # the contract's times are UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def rfc3339(moment: datetime) -> str:

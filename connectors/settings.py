@@ -6,6 +6,8 @@
     CREDITLAKE_BANK_DROP                 the bank's file-drop folder
     CREDITLAKE_LANDING_RETENTION_DAYS    raw landing retention (default 30)
     CREDITLAKE_START_FROM                first incremental pull starts here (default 1970-01-01T00:00:00Z)
+    CREDITLAKE_LOOKBACK_HOURS            re-read this far behind the watermark (default 0: the contract
+                                         orders records by updated_at; for a platform that commits late)
     CREDITLAKE_PAGE_SIZE                 cap on every source's page size (e.g. for a slow platform)
 
 Inside Airflow, a platform whose variables are absent is read from the Connection
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from creditlake.config import env
@@ -105,6 +108,17 @@ def landing_retention_days() -> int:
 
 def start_from() -> str:
     return env("CREDITLAKE_START_FROM", DEFAULT_START_FROM)
+
+
+def lookback() -> timedelta:
+    value = env("CREDITLAKE_LOOKBACK_HOURS", "0")
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1
+    if not 0 <= hours <= 24 * 31:
+        raise ConfigError(f"CREDITLAKE_LOOKBACK_HOURS={value!r} must be a number of hours in 0..744")
+    return timedelta(hours=hours)
 
 
 def page_size(default: int) -> int:

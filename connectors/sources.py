@@ -1,15 +1,14 @@
 """Declarative sources: each platform's datasets as configuration (dlt-like).
 
 Everything about a dataset's shape comes from creditlake.contract (path, key, cursor,
-fields, personal data); this module adds only how to pull it: page size, the lookback
-that re-reads late corrections, which modes the source supports and which datasets
-must be loaded first (a reading refers to its account, a confirmation to its invoice).
+fields, personal data); this module adds only how to pull it: page size, which modes the
+source supports and which datasets must be loaded first (a reading refers to its
+account, a confirmation to its invoice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from creditlake.contract import PLATFORMS, Dataset, platform as contract_platform
 
@@ -24,9 +23,6 @@ class Source:
     contract: Dataset
     prefix: str  # the platform's path prefix, "" for the file drop
     page_size: int = 2000
-    # Late corrections become visible up to 2 days after their updated_at (contract
-    # section 1.3); re-reading 3 days behind the watermark catches them.
-    lookback: timedelta = timedelta(days=3)
     modes: tuple[str, ...] = (INCREMENTAL, SNAPSHOT)
     depends_on: tuple[str, ...] = ()
 

@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from creditlake.config import env
-from creditlake.contract import Dataset
+from creditlake.contract import TS, Dataset
+from creditlake.values import UTC_TS, parse, text
 from connectors.crashpoints import crashpoint
-from connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts
+from connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts, rfc3339
 from connectors.records import Chunk, FieldsSeen, finished_tables
 
 MAX_PART_ROWS = "250000"  # default of CREDITLAKE_MAX_PART_ROWS: ~150 MB per part in memory
@@ -171,18 +172,13 @@ def _digest(parts: list[np.ndarray]) -> str:
     return hashlib.sha256(values.astype("<u8").tobytes()).hexdigest()
 
 
-_RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-
-
 def newest_cursor(values: pa.Array | pa.ChunkedArray, not_after: str) -> str | None:
-    """The largest well-formed RFC 3339 cursor value not after `not_after` (bad values,
-    e.g. a malformed or future updated_at on a bad record, must not move the watermark)."""
-    ok = pc.and_(pc.match_substring_regex(values, _RFC3339), pc.less_equal(values, not_after))
-    candidates = pc.unique(values.filter(pc.fill_null(ok, False))).to_pylist()
-    for value in sorted(candidates, reverse=True):
-        try:
-            parse_ts(value)
-            return value
-        except ValueError:
-            continue
-    return None
+    """The latest cursor value (any RFC 3339 spelling) not after `not_after`, as
+    YYYY-MM-DDTHH:MM:SSZ truncated to the second (so watermarks compare as text, and a pull
+    from it re-reads rather than skips the rest of that second). Bad values, e.g. a malformed
+    or future updated_at on a bad record, never move the watermark."""
+    stamps, ok = parse(TS, text(values))
+    limit = pa.scalar(parse_ts(not_after), UTC_TS)
+    eligible = stamps.filter(pc.and_(pc.fill_null(ok, False), pc.less_equal(stamps, limit)))
+    newest = pc.max(eligible).as_py() if len(eligible) else None
+    return rfc3339(newest) if newest else None

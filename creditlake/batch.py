@@ -48,6 +48,7 @@ class BatchResult:
     seconds: float
     message: str = ""
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    observations: dict[str, int] = field(default_factory=dict)  # "rule:field" -> published rows
 
 
 PART_SUFFIX = re.compile(r"\.p(\d+)of(\d+)$")

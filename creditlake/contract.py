@@ -274,3 +274,14 @@ REASONS = {
     "invalid_utf8": "text that is not valid UTF-8",
     "out_of_range": "a value far outside any plausible range",
 }
+
+# Observations: checks stricter than the contract. They never quarantine a record (only the
+# rules of section 3 do); each is counted per dataset, batch and rule in the ingest log and
+# the data-quality marts.
+OBSERVATIONS = {
+    "legacy_check_digit": "a 15-digit legacy registration number whose last digit fails the GS15 "
+                          "check (older numbers may lack it, section 2)",
+    "region_code_not_in_reference": "a 6-digit region code not in the GB/T 2260 table this release carries "
+                                    "(new or renamed divisions)",
+    "money_more_than_two_places": "money sent with more than its 2 decimal places (rounded half away from zero)",
+}

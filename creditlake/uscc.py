@@ -2,15 +2,13 @@
 
 One implementation for the whole project: the `creditlake uscc` command, the
 connectors' validation and the simulator's generator all call these functions.
-Single codes are checked with python-stdnum; `check_chars` is the vectorised form
-the generator uses to mint millions of codes.
+`check_chars` is the vectorised form the validation and the generator use on millions
+of codes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import uscc as stdnum_uscc
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Weight of position i is 3**i mod 31 (GB 32100-2015, section 5).
@@ -24,19 +22,20 @@ def normalise(code: str) -> str:
 
 
 def check(code: str) -> str | None:
-    """Return None if `code` is a valid USCC, else a short reason."""
+    """Return None if `code` is a valid USCC, else a short reason.
+
+    The contract (section 2) asks for 18 characters of the alphabet and the check digit,
+    nothing more: registration-authority codes such as 'N' or 'Y' lead real codes, so the
+    first 8 characters are not required to be digits."""
     code = normalise(code)
     if len(code) != 18:
         return f"length {len(code)}, expected 18"
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
         return f"character(s) {''.join(bad)!r} not in the USCC alphabet"
-    try:
-        stdnum_uscc.validate(code)
-    except stdnum_errors.InvalidChecksum:
-        return f"check digit {code[17]!r} wrong, expected {check_char(code[:17])!r}"
-    except stdnum_errors.InvalidFormat:
-        return "characters 1-8 (authority, entity type, region) must be digits"
+    expected = check_char(code[:17])
+    if code[17] != expected:
+        return f"check digit {code[17]!r} wrong, expected {expected!r}"
     return None
 
 
@@ -56,7 +55,9 @@ def check_chars(bodies: np.ndarray) -> np.ndarray:
     return (31 - totals % 31) % 31
 
 
-# Legacy 15-digit registration numbers (pre-2015) end in an ISO 7064 MOD 11,10 check digit.
+# Legacy 15-digit registration numbers (pre-2015). Most end in an ISO 7064 MOD 11,10 check
+# digit (GS15); some older ones do not and are still valid (contract section 2), so a failed
+# check is an observation, never a reason to drop a record.
 def legacy_check_digit(body14: str) -> str:
     p = 10
     for ch in body14:

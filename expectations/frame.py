@@ -28,23 +28,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake import contract, uscc
+from creditlake import contract, uscc, values
 from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
 from creditlake.lakehouse import pii, schemas
 from creditlake.reference import INDUSTRY_DIVISIONS_CSV
 
-USCC_PATTERN = r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"  # the contract's alphabet; the check digit is apart
 LEGACY_PATTERN = r"^[0-9]{15}$"
 INDUSTRY_PATTERN = r"^[A-T][0-9]{4}$"
+REGION_PATTERN = r"^[0-9]{6}$"  # GB/T 2260: 6 digits (a code new since our table is still a code)
 REPLACEMENT_CHAR = "\ufffd"  # what undecodable bytes become when a connector decodes text
-PATTERNS = {
-    DATE: r"^\d{4}-\d{2}-\d{2}$",
-    PERIOD: r"^\d{4}-(0[1-9]|1[0-2])$",
-    TS: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$",
-    MONEY: r"^-?\d{1,16}(\.\d{1,2})?$",
-    NUM: r"^-?\d{1,16}(\.\d+)?$",
-    INT: r"^-?\d{1,18}(\.0+)?$",
-}
 
 
 @dataclass
@@ -75,61 +68,9 @@ def region_codes() -> pa.Array:
     return pa.array(sorted(c for c in DIVISION_DATA if len(c) == 6), pa.string())
 
 
-def _text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed text; empty strings count as absent."""
-    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    col = pc.utf8_trim_whitespace(col.cast(pa.string()))
-    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
-
-
 def _only_present(ok: pa.Array, text: pa.Array) -> pa.Array:
     """A check result that is null where the text is absent (GX then ignores the row)."""
     return pc.if_else(pc.is_null(text), pa.scalar(None, pa.bool_()), pc.fill_null(ok, False))
-
-
-def _parse(ftype: str, text: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(bronze-typed array, parsed-ok array) for one field."""
-    target = schemas.ARROW_TYPES[ftype]
-    if ftype == STR:
-        return text, pa.nulls(len(text), pa.bool_())
-    looks_ok = pc.fill_null(pc.match_substring_regex(text, PATTERNS[ftype]), False)
-    clean = pc.if_else(looks_ok, text, pa.scalar(None, pa.string()))
-    if ftype in (DATE, PERIOD):
-        probe = clean if ftype == DATE else pc.binary_join_element_wise(clean, "-01", "")
-        try:  # fast path: every well-shaped value is a real date
-            value = pc.cast(probe, pa.date32())
-            return (value if ftype == DATE else clean), looks_ok
-        except pa.ArrowInvalid:
-            pass
-        stamp = pc.strptime(probe, format="%Y-%m-%d", unit="s", error_is_null=True)
-        # strptime rolls 2026-02-30 over to March: a real date prints back the same.
-        real = pc.fill_null(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), probe), False)
-        ok = pc.and_(looks_ok, real)
-        value = pc.if_else(ok, pc.cast(stamp, pa.date32()), pa.scalar(None, pa.date32()))
-        return (value if ftype == DATE else pc.if_else(ok, text, pa.scalar(None, pa.string()))), ok
-    if ftype == TS:
-        iso = pc.replace_substring_regex(clean, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
-        iso = pc.replace_substring_regex(iso, r"([+-]\d{2})(\d{2})$", r"\1:\2")
-        try:  # fast path: every well-shaped value is a real time
-            return pc.cast(iso, target), looks_ok
-        except pa.ArrowInvalid:
-            pass
-        probe = pc.strptime(pc.utf8_slice_codeunits(iso, 0, 19), format="%Y-%m-%dT%H:%M:%S",
-                            unit="s", error_is_null=True)
-        real = pc.fill_null(pc.equal(pc.strftime(probe, format="%Y-%m-%dT%H:%M:%S"),
-                                     pc.utf8_slice_codeunits(iso, 0, 19)), False)
-        ok = pc.and_(looks_ok, real)
-        value = pc.cast(pc.if_else(ok, iso, pa.scalar(None, pa.string())), target)
-        return value, ok
-    if ftype == INT:
-        digits = pc.replace_substring_regex(clean, r"\.0+$", "")
-        return pc.cast(digits, pa.int64()), looks_ok
-    if ftype == MONEY:  # the pattern allows at most 2 decimals: a direct, lossless cast
-        return pc.cast(clean, target), looks_ok
-    # num: through a wide decimal (at most 10 fraction digits kept), rounded to the bronze scale
-    clean = pc.replace_substring_regex(clean, r"(\.\d{10})\d+$", r"\1")
-    wide = pc.cast(clean, pa.decimal128(38, 10))
-    return pc.cast(pc.round(wide, target.scale), target), looks_ok
 
 
 def _uscc_check(text: pa.Array) -> pa.Array:
@@ -178,17 +119,21 @@ def identifier_checks(f: contract.Field, text: pa.Array) -> dict[str, pa.Array]:
         return {f"{f.name}__legacy_check": _legacy_check(text)}
     if f.identifier == "industry":
         return {f"{f.name}__check": _industry_check(text)}
+    if f.identifier == "region":
+        shaped = pc.match_substring_regex(text, REGION_PATTERN)
+        known = pc.if_else(pc.fill_null(shaped, False), pc.is_in(text, value_set=region_codes()),
+                           pa.scalar(None, pa.bool_()))
+        return {f"{f.name}__known": known}
     return {}
 
 
 def canonical_hash(columns: list[pa.Array]) -> pa.Array:
-    """sha256 over the row's canonical text: the fields' trimmed text in contract order."""
+    """sha256 over the row's canonical text (creditlake.values.canonical_text, PII tokenised)
+    of the fields in contract order."""
     joined = pc.binary_join_element_wise(*columns, "\x1f", null_handling="replace",
                                          null_replacement="\x00")
     sha = hashlib.sha256
     return pa.array([sha(v.encode()).hexdigest() for v in joined.to_pylist()], pa.string())
-
-
 
 
 def consistency(dataset: str, columns: dict[str, pa.Array], record_hash: pa.Array) -> pa.Array:
@@ -218,7 +163,7 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     unknown = sorted(set(table.column_names) - set(ds.field_names) - lineage)
     absent = [f.name for f in ds.fields if f.name not in table.column_names]
 
-    texts = {f.name: (_text(table[f.name]) if f.name in table.column_names
+    texts = {f.name: (values.text(table[f.name]) if f.name in table.column_names
                       else pa.nulls(n, pa.string())) for f in ds.fields}
     frame_cols: dict[str, object] = {}
     # Bytes that were not UTF-8, checked before personal data is replaced by tokens (also in
@@ -229,17 +174,21 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     texts = dict(zip(texts, pii.pseudonymise_table(dataset, pa.table(texts)).columns))
     texts = {k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in texts.items()}
 
-    typed, canonical = {}, []
+    typed, canonical = {}, {}
     for f in ds.fields:
         text = texts[f.name]
         frame_cols[f.name] = text
-        value, ok = _parse(f.type, text)
+        value, ok = values.parse(f.type, text)
         typed[f.name] = value
-        canonical.append(text)  # as received (trimmed, PII tokenised): platforms print values one way
+        canonical[f.name] = values.canonical_text(f.type, text, value, ok)
         if f.type != STR:
             frame_cols[f"{f.name}__parsed"] = _only_present(ok, text)
         if f.type in (MONEY, NUM, INT):
             frame_cols[f"{f.name}__num"] = pc.cast(value, pa.float64())
+        if f.type == MONEY:
+            places = values.money_places_ok(values.plain_numbers(text))
+            frame_cols[f"{f.name}__places"] = pc.if_else(pc.fill_null(ok, False), places,
+                                                         pa.scalar(None, pa.bool_()))
         if f.type in (DATE, PERIOD, TS):
             stamp = (pc.strptime(pc.binary_join_element_wise(value, "-01", ""), format="%Y-%m-%d",
                                  unit="s", error_is_null=True) if f.type == PERIOD else value)
@@ -252,13 +201,12 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
             frame_cols[f"{f.name}__resolved"] = _only_present(known, text)
 
     if schemas.is_file_dataset(dataset):
-        file_date = (_parse(DATE, _text(table["_file_date"]))[0] if "_file_date" in table.column_names
+        file_date = (values.parse(DATE, values.text(table["_file_date"]))[0] if "_file_date" in table.column_names
                      else pa.nulls(n, pa.date32()))
         typed["_file_date"] = file_date
-        canonical.append(pc.cast(file_date, pa.string()))
-    record_hash = canonical_hash(canonical) if n else pa.array([], pa.string())
-    key_columns = {**texts, **({"_file_date": typed["_file_date"]} if "_file_date" in typed else {})}
-    frame_cols["_row__consistent"] = consistency(dataset, key_columns, record_hash)
+        canonical["_file_date"] = pc.cast(file_date, pa.string())
+    record_hash = canonical_hash(list(canonical.values())) if n else pa.array([], pa.string())
+    frame_cols["_row__consistent"] = consistency(dataset, canonical, record_hash)
 
     frame = pd.DataFrame({k: _to_pandas(v) for k, v in frame_cols.items()})
     for name in absent:  # a column the batch lacks is validated as absent, not as null
@@ -268,23 +216,23 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
                     list(reference_notes or []))
 
 
-def _to_pandas(values: pa.Array):
+def _to_pandas(column: pa.Array):
     import pandas as pd
 
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    t = values.type
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    t = column.type
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        stamp = values.cast(pa.timestamp("ns", tz="UTC")) if pa.types.is_timestamp(t) else \
-            values.cast(pa.timestamp("ns"))
+        stamp = column.cast(pa.timestamp("ns", tz="UTC")) if pa.types.is_timestamp(t) else \
+            column.cast(pa.timestamp("ns"))
         series = pd.Series(stamp.to_pandas())
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return series.astype("datetime64[ns]")
     if pa.types.is_boolean(t):  # object column: True / False / None (GX skips None)
-        return pd.Series(np.array(values.to_pylist(), dtype=object))
+        return pd.Series(np.array(column.to_pylist(), dtype=object))
     if pa.types.is_floating(t):
-        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="float64")
-    return pd.Series(values.to_pandas())
+        return pd.Series(column.to_numpy(zero_copy_only=False), dtype="float64")
+    return pd.Series(column.to_pandas())
 
 
 def as_of_parameter(as_of: datetime) -> str:

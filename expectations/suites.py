@@ -1,8 +1,10 @@
 """One Great Expectations suite per dataset, defined as code from the feed contract.
 
 Every expectation carries `meta.reason` (a key of creditlake.contract.REASONS) for row
-checks, or `meta.batch` for batch checks, so that a failed expectation's unexpected
-row indexes translate straight into quarantine reasons. Run-time values (the batch's
+checks, `meta.observation` (a key of creditlake.contract.OBSERVATIONS) for checks stricter
+than the contract, or `meta.batch` for batch checks. A failed row check's unexpected row
+indexes translate straight into quarantine reasons; a failed observation only counts its
+rows (the record is published: only the rules of contract section 3 quarantine). Run-time values (the batch's
 as-of time, the usual row count) are suite parameters: the suite itself never changes
 between runs, which keeps its Data Docs page meaningful.
 """
@@ -28,6 +30,9 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
     def row(kind: str, reason: str, field: str, **kwargs) -> None:
         specs.append((kind, kwargs, {"reason": reason, "field": field}))
 
+    def observe(kind: str, rule: str, field: str, **kwargs) -> None:
+        specs.append((kind, kwargs, {"observation": rule, "field": field}))
+
     for f in ds.fields:
         name = f.name
         if f.required:
@@ -49,27 +54,34 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
                 regex=frame.USCC_PATTERN)
             row("ExpectColumnValuesToBeInSet", "invalid_uscc", name, column=f"{name}__check",
                 value_set=[True])
-            row("ExpectColumnValuesToBeInSet", "invalid_identifier", name,
-                column=f"{name}__legacy_check", value_set=[True])
+            row("ExpectColumnValuesToMatchRegex", "invalid_identifier", name,
+                column=f"{name}__legacy", regex=frame.LEGACY_PATTERN)
+            observe("ExpectColumnValuesToBeInSet", "legacy_check_digit", name,
+                    column=f"{name}__legacy_check", value_set=[True])
         elif f.identifier == "legacy":
             row("ExpectColumnValuesToMatchRegex", "invalid_identifier", name, column=name,
                 regex=frame.LEGACY_PATTERN)
-            row("ExpectColumnValuesToBeInSet", "invalid_identifier", name,
-                column=f"{name}__legacy_check", value_set=[True])
+            observe("ExpectColumnValuesToBeInSet", "legacy_check_digit", name,
+                    column=f"{name}__legacy_check", value_set=[True])
         elif f.identifier == "industry":
             row("ExpectColumnValuesToMatchRegex", "invalid_identifier", name, column=name,
                 regex=frame.INDUSTRY_PATTERN)
             row("ExpectColumnValuesToBeInSet", "invalid_identifier", name, column=f"{name}__check",
                 value_set=[True])
         elif f.identifier == "region":
-            row("ExpectColumnValuesToBeInSet", "invalid_identifier", name, column=name,
-                value_set=frame.region_codes().to_pylist())
+            row("ExpectColumnValuesToMatchRegex", "invalid_identifier", name, column=name,
+                regex=frame.REGION_PATTERN)
+            observe("ExpectColumnValuesToBeInSet", "region_code_not_in_reference", name,
+                    column=f"{name}__known", value_set=[True])
         if f.type != STR:
             row("ExpectColumnValuesToBeInSet", "malformed_value", name, column=f"{name}__parsed",
                 value_set=[True])
         if f.type in (MONEY, NUM, INT):
             row("ExpectColumnValuesToBeBetween", "negative_value", name, column=f"{name}__num",
                 min_value=0)
+            if f.type == MONEY:
+                observe("ExpectColumnValuesToBeInSet", "money_more_than_two_places", name,
+                        column=f"{name}__places", value_set=[True])
             low, high = ranges.numeric_range(dataset, name, f.type)
             if low is not None or high is not None:
                 row("ExpectColumnValuesToBeBetween", "out_of_range", name, column=f"{name}__num",

@@ -41,6 +41,7 @@ class Validation:
     prepared: frames.Prepared
     reasons: dict[int, list[tuple[str, str]]]  # row -> [(reason, field)], bad rows only
     batch_failures: list[str]  # why the whole batch must be held back
+    observed: dict[str, list[int]]  # "rule:field" -> rows it saw (stricter than the contract: kept)
     seconds: float
     gx_seconds: float
     notes: list[str] = field(default_factory=list)
@@ -54,6 +55,11 @@ class Validation:
         if self.reasons:
             mask[np.fromiter(self.reasons, dtype=np.int64)] = True
         return mask
+
+    def observations(self, rows: np.ndarray) -> dict[str, int]:
+        """"rule:field" -> how many of `rows` (a boolean mask) each observation saw."""
+        counts = {key: int(rows[np.asarray(idx, dtype=np.int64)].sum()) for key, idx in self.observed.items()}
+        return {key: n for key, n in sorted(counts.items()) if n}
 
     def reason_codes(self, row: int) -> str:
         return ",".join(sorted({r for r, _ in self.reasons[row]}))
@@ -191,6 +197,7 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
 
     reasons: dict[int, list[tuple[str, str]]] = {}
     batch_failures: list[str] = []
+    observed: dict[str, list[int]] = {}
     for result in results:
         meta = result.expectation_config.meta or {}
         column = result.expectation_config.kwargs.get("column")
@@ -200,6 +207,11 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
             raise RuntimeError(f"expectation {result.expectation_config.type} on {column} "
                                f"failed to run: {_exception_message(result)}")
         if result.success:
+            continue
+        if "observation" in meta:
+            rows = [int(i) for i in result.result.get("unexpected_index_list") or []]
+            if rows:
+                observed[f"{meta['observation']}:{meta['field']}"] = rows
             continue
         if "batch" in meta:
             if meta["batch"] == "row_count":
@@ -212,7 +224,7 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
     for name in absent_required:
         if not any(name in m for m in batch_failures):
             batch_failures.append(f"required column {name!r} missing from every record of the batch")
-    return Validation(dataset, prepared, reasons, batch_failures,
+    return Validation(dataset, prepared, reasons, batch_failures, observed,
                       time.perf_counter() - started, gx_seconds)
 
 

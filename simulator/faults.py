@@ -1,4 +1,4 @@
-"""The deterministic fault plan: which request meets which fault, which rows arrive late.
+"""The deterministic fault plan: which request meets which fault (contract section 1.3).
 
 Every decision is a hash of (seed, rate, request signature, attempt number of that
 signature), so two servers with the same seed and rate answer the same sequence of
@@ -15,8 +15,6 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-
 RATE_LIMIT, SERVER_ERROR, RESET, TRUNCATED, TOKEN_EXPIRY, DUPLICATES = (
     "rate_limit", "server_error", "reset", "truncated", "token_expiry", "duplicates")
 
@@ -29,7 +27,6 @@ KINDS = {
     "file": (RATE_LIMIT, SERVER_ERROR, RESET, TRUNCATED),
 }
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
-LATE_MIN_SECONDS, LATE_MAX_SECONDS = 3600, 2 * 86400  # late versions show up 1 h .. 2 days late
 
 
 @dataclass(frozen=True)
@@ -44,13 +41,6 @@ def _unit(*parts: object) -> float:
     """A uniform draw in [0, 1) fixed by `parts`."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
     return struct.unpack("<Q", digest)[0] / 2.0**64
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
 
 
 class FaultPlan:
@@ -84,17 +74,3 @@ class FaultPlan:
     def stats(self) -> dict:
         with self._lock:
             return {"rate": self.rate, "requests": self.requests, "faults": dict(self.counts)}
-
-    def late_delays(self, dataset: str, row_ids: np.ndarray) -> np.ndarray:
-        """Seconds after its updated_at that each row version becomes visible (0 = on time)."""
-        delays = np.zeros(len(row_ids), dtype=np.int64)
-        if self.rate == 0 or len(row_ids) == 0:
-            return delays
-        salt = int.from_bytes(hashlib.blake2b(f"{self.seed}/{dataset}".encode(), digest_size=8).digest(), "little")
-        with np.errstate(over="ignore"):
-            h1 = _splitmix64(row_ids.astype(np.uint64) ^ np.uint64(salt))
-            h2 = _splitmix64(h1 ^ np.uint64(0x5DEECE66D))
-        late = (h1 >> np.uint64(11)).astype(np.float64) / 2.0**53 < self.rate
-        span = np.uint64(LATE_MAX_SECONDS - LATE_MIN_SECONDS + 1)
-        delays[late] = LATE_MIN_SECONDS + (h2[late] % span).astype(np.int64)
-        return delays

@@ -1,9 +1,9 @@
 """Columnar page store: each feed is loaded once, its rows encoded once, pages are slices.
 
 A feed holds every version the platform will ever serve, sorted by (updated_at, key).
-What a client may see at clock C is the versions with updated_at <= C and
-visible_at <= C (visible_at = updated_at, or later for late corrections), so a page is
-found with a binary search on updated_at and, only when late versions exist, a mask.
+What a client may see at clock C is the versions with updated_at <= C (a correction is a
+new version with a newer updated_at, contract section 1.1: nothing appears behind a
+cursor), so a page is found with a binary search on updated_at.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from creditlake.contract import DATASETS
-from simulator.faults import FaultPlan
 from simulator.wire import BATCH_ROWS, RowBytes, batches, json_rows
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -60,7 +59,6 @@ def sorted_batches(path: Path, dataset: str) -> Iterator[pa.Table]:
 class Feed:
     name: str
     updated_at: np.ndarray  # int64 epoch seconds, ascending
-    visible_at: np.ndarray | None  # None when no version is late
     rows: RowBytes  # JSON object per row
     row_ids: np.ndarray
 
@@ -77,41 +75,24 @@ class Feed:
     def visible(self, start: int, clock: int, limit: int) -> np.ndarray:
         """Positions of up to `limit` versions visible at `clock`, from `start` on."""
         end = self.end_at(clock)
-        if self.visible_at is None:
-            return np.arange(start, max(start, min(start + limit, end)), dtype=np.int64)
-        found: list[np.ndarray] = []
-        need, pos = limit, start
-        while need > 0 and pos < end:
-            stop = min(end, pos + max(2 * need, 1024))
-            hits = np.flatnonzero(self.visible_at[pos:stop] <= clock)[:need] + pos
-            found.append(hits)
-            need -= len(hits)
-            pos = stop
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        return np.arange(start, max(start, min(start + limit, end)), dtype=np.int64)
 
     def visible_before(self, begin: int, stop: int, clock: int, count: int) -> np.ndarray:
-        """The last `count` visible positions in [begin, stop): records a previous page already held."""
+        """The last `count` positions in [begin, stop): records a previous page already held."""
         if count <= 0:
             return np.zeros(0, dtype=np.int64)
-        if self.visible_at is None:
-            return np.arange(max(begin, stop - count), stop, dtype=np.int64)
-        lo = max(begin, stop - 64 * count)
-        hits = np.flatnonzero(self.visible_at[lo:stop] <= clock) + lo
-        return hits[-count:]
+        return np.arange(max(begin, stop - count), stop, dtype=np.int64)
 
     def visible_all(self, clock: int) -> np.ndarray:
         """Positions of every version visible at `clock` (a snapshot's content)."""
-        end = self.end_at(clock)
-        if self.visible_at is None:
-            return np.arange(end, dtype=np.int64)
-        return np.flatnonzero(self.visible_at[:end] <= clock)
+        return np.arange(self.end_at(clock), dtype=np.int64)
 
 
 class FeedStore:
     """Loads feeds/<dataset>.parquet lazily, once, and keeps the encoded rows in memory."""
 
-    def __init__(self, data_dir: Path, faults: FaultPlan):
-        self.data_dir, self.faults = Path(data_dir), faults
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
         self._feeds: dict[str, Feed] = {}
         self._locks = {name: threading.Lock() for name in DATASETS}
 
@@ -141,7 +122,5 @@ class FeedStore:
         else:
             row_ids = np.arange(table.num_rows, dtype=np.int64)
         del table
-        delays = self.faults.late_delays(dataset, row_ids)
-        visible_at = updated_at + delays if delays.any() else None
         rows = json_rows(sorted_batches(path, dataset), dataset)
-        return Feed(name=dataset, updated_at=updated_at, visible_at=visible_at, rows=rows, row_ids=row_ids)
+        return Feed(name=dataset, updated_at=updated_at, rows=rows, row_ids=row_ids)

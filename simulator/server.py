@@ -30,6 +30,7 @@ from simulator.snapshots import SnapshotStore, iso
 
 TOKEN_TTL_SECONDS = 3600
 CURSOR_TTL_SECONDS = 3600  # the contract promises at least 15 minutes
+SNAPSHOT_LAYOUT = "exports"  # the cache folder's name: a new one when the files' content changes
 
 
 def default_credentials(platform: Platform, seed: int) -> tuple[str, str]:
@@ -56,15 +57,14 @@ class SimulatorServer:
         self.clock = self.start_clock
         self.data_ends = self.start_clock + int(self.meta.get("future_days", 60)) * DAY
         self.faults = F.FaultPlan(seed, fault_rate)
-        self.feeds = FeedStore(self.data_dir, self.faults)
+        self.feeds = FeedStore(self.data_dir)
         self._key = hashlib.sha256(f"creditlake-simulator/{seed}".encode()).digest()
-        variant = "on-time" if fault_rate == 0 else f"late-seed{seed}-rate{fault_rate:g}"
         self.snapshots = SnapshotStore(Path(snapshot_dir) if snapshot_dir else self.data_dir / "snapshots",
-                                       self.feeds, variant, self._key)
+                                       self.feeds, SNAPSHOT_LAYOUT, self._key)
         self.drop_dir = Path(drop) if drop else self.data_dir / "drop"
         self.bank = BankDrop(self.data_dir, self.drop_dir)
         self.credentials = {p.name: default_credentials(p, seed) for p in API_PLATFORMS}
-        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (platform, wall-clock expiry)
+        self._tokens: dict[str, tuple[frozenset[str], float]] = {}  # token -> (platforms, wall-clock expiry)
         self._lock = threading.Lock()
         self._httpd = HTTPServer((host, port), Handler)
         self._httpd.app = self
@@ -130,10 +130,11 @@ class SimulatorServer:
         return lines
 
     # --- tokens and cursors ----------------------------------------------------------
-    def issue_token(self, platform: str) -> str:
+    def issue_token(self, platforms: list[str]) -> str:
+        """A token for the platforms whose credentials the client presented."""
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._tokens[token] = (platform, time.time() + self.token_ttl)
+            self._tokens[token] = (frozenset(platforms), time.time() + self.token_ttl)
         return token
 
     def check_token(self, header: str | None, platform: str) -> str:
@@ -145,7 +146,7 @@ class SimulatorServer:
             if entry and entry[1] < time.time():
                 del self._tokens[token]
                 entry = None
-        if entry is None or entry[0] != platform:
+        if entry is None or platform not in entry[0]:
             raise HttpError(401, "invalid_token", "token unknown, expired or revoked; fetch a new one",
                             {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return token

@@ -6,10 +6,9 @@ the snapshot store or the admin clock of the `SimulatorServer` it is attached to
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import json
+import re
 import socket
 import struct
 import time
@@ -21,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from creditlake.contract import API_PLATFORMS, Platform
+from creditlake.contract import API_PLATFORMS
 from simulator import faults as F
 from simulator.snapshots import iso
 
@@ -38,19 +37,28 @@ class HttpError(Exception):
         self.status, self.error, self.message, self.headers = status, error, message, headers or {}
 
 
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def parse_time(value: str, what: str) -> int:
-    """RFC 3339 timestamp (with offset) or a plain date (00:00Z) -> epoch seconds."""
-    text = value.strip().replace(" ", "+")  # an unencoded '+' in a query string arrives as ' '
+    """An RFC 3339 timestamp with its offset (contract section 1.1) -> epoch seconds."""
+    text = value.strip()
     try:
-        if len(text) == 10:
-            parsed = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-        else:
-            parsed = datetime.fromisoformat(text)
+        if not _RFC3339.match(text):
+            raise ValueError
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         raise HttpError(400, "invalid_request", f"{what}={value!r} is not an RFC 3339 timestamp "
                         "(e.g. 2026-11-01T00:00:00Z)") from None
-    if parsed.tzinfo is None:
-        raise HttpError(400, "invalid_request", f"{what}={value!r} lacks a UTC offset (append Z)")
+    return int(parsed.timestamp())
+
+
+def parse_date(value: str, what: str) -> int:
+    """A date YYYY-MM-DD (contract section 1.2) -> epoch seconds of its 00:00Z."""
+    try:
+        parsed = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise HttpError(400, "invalid_request", f"{what}={value!r} is not a date (e.g. 2026-11-01)") from None
     return int(parsed.timestamp())
 
 
@@ -153,6 +161,9 @@ def _route(h: Handler, app: SimulatorServer, method: str, path: str, query: dict
     parts = [p for p in path.split("/") if p]
     if parts[:1] == ["_sim"]:
         return _admin(h, app, method, parts[1:], body)
+    if parts == ["oauth", "token"]:  # one token endpoint at the base (contract section 1)
+        _require(method, "POST")
+        return _token(h, app, body)
     if parts[:1] == ["files"]:
         _require(method, "GET")
         return _file(h, app, "/".join(parts[1:]), query.get("sig", ""))
@@ -161,9 +172,6 @@ def _route(h: Handler, app: SimulatorServer, method: str, path: str, query: dict
         if parts[:len(prefix)] != prefix:
             continue
         rest = parts[len(prefix):]
-        if rest == ["oauth", "token"]:
-            _require(method, "POST")
-            return _token(h, app, platform, body)
         names = {d.name for d in platform.datasets}
         if len(rest) in (1, 2) and rest[0] in names and rest[1:] in ([], ["snapshots"]):
             _require(method, "GET")
@@ -182,24 +190,21 @@ def _require(method: str, allowed: str) -> None:
         raise HttpError(405, "method_not_allowed", f"use {allowed}", {"Allow": allowed})
 
 
-def _token(h: Handler, app: SimulatorServer, platform: Platform, body: bytes) -> None:
+def _token(h: Handler, app: SimulatorServer, body: bytes) -> None:
+    """OAuth2 client credentials as form fields (section 1). Each platform has its own
+    credentials; this one server stands for all five, so the client id says which."""
+    if "application/x-www-form-urlencoded" not in (h.headers.get("Content-Type") or ""):
+        raise HttpError(400, "invalid_request", "send the form fields as application/x-www-form-urlencoded")
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-    auth = h.headers.get("Authorization", "")
-    if auth.lower().startswith("basic "):  # RFC 6749 2.3.1 allows the credentials in Basic auth too
-        try:
-            user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
-            form.setdefault("client_id", user)
-            form.setdefault("client_secret", pw)
-        except (ValueError, binascii.Error):
-            pass
     if form.get("grant_type") != "client_credentials":
         raise HttpError(400, "unsupported_grant_type", "grant_type must be client_credentials")
-    expected = app.credentials[platform.name]
     given = (form.get("client_id", ""), form.get("client_secret", ""))
-    if not (hmac.compare_digest(given[0], expected[0]) and hmac.compare_digest(given[1], expected[1])):
-        raise HttpError(401, "invalid_client", f"unknown client_id or wrong client_secret for {platform.name}")
-    fault = app.faults.decide("token", f"token {platform.name} {given[0]}")
-    payload = {"access_token": app.issue_token(platform.name), "token_type": "bearer", "expires_in": app.token_ttl}
+    platforms = [name for name, (client_id, secret) in app.credentials.items()
+                 if hmac.compare_digest(given[0], client_id) and hmac.compare_digest(given[1], secret)]
+    if not platforms:
+        raise HttpError(401, "invalid_client", "unknown client_id or wrong client_secret")
+    fault = app.faults.decide("token", f"token {given[0]}")
+    payload = {"access_token": app.issue_token(platforms), "token_type": "bearer", "expires_in": app.token_ttl}
     h.send_with_fault(fault, 200, json.dumps(payload).encode(), headers={"Cache-Control": "no-store"})
 
 
@@ -256,9 +261,7 @@ def _snapshots(h: Handler, app: SimulatorServer, dataset: str, query: dict) -> N
     clock = app.clock
     limit = clock
     if query.get("as_of"):
-        raw = query["as_of"]
-        limit = parse_time(raw, "as_of") + (DAY - 1 if len(raw.strip()) == 10 else 0)  # a date means that whole day
-        limit = min(limit, clock)
+        limit = min(parse_date(query["as_of"], "as_of") + DAY - 1, clock)  # a date means that whole day
     fault = app.faults.decide("listing", f"snapshots {dataset} {limit}")
     if fault and fault.kind == F.TOKEN_EXPIRY:
         return _expire_token(h, app, fault)

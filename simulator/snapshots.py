@@ -1,10 +1,10 @@
 """Bulk snapshots ("history exports"): every version visible at the snapshot's as_of.
 
 Snapshots exist at 00:00Z on the first day of every month and at the server's start
-clock. Each is built on first request, written to DATA/snapshots/<variant>/ and reused
-afterwards (the variant names the late-correction plan, so a fault-free server and a
-faulty one never share files). Files are gzip with a zero mtime, so the same data and
-seed give the same bytes and the same sha256.
+clock. Each is built on first request, written to DATA/snapshots/<layout>/ and reused
+afterwards (faults never change a snapshot's content, so every server of one data folder
+shares them). Files are gzip with a zero mtime, so the same data and seed give the same
+bytes and the same sha256.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def table(name: str, schema: pa.Schema | None = None) -> Table | None:
     """Load `name`; create it from `schema` when missing (None when missing and no schema)."""
     cat = catalog()
     try:
-        return cat.load_table(name)
+        return _evolved(cat.load_table(name), schema)
     except NoSuchTableError:
         if schema is None:
             return None
@@ -66,6 +66,14 @@ def table(name: str, schema: pa.Schema | None = None) -> Table | None:
         return cat.create_table(name, schema=schema)
     except TableAlreadyExistsError:  # another worker created it meanwhile
         return cat.load_table(name)
+
+
+def _evolved(tbl: Table, schema: pa.Schema | None) -> Table:
+    """A table made before a release added columns to `schema` gains them (older rows: null)."""
+    if schema is not None and set(schema.names) - set(tbl.schema().column_names):
+        with tbl.update_schema() as update:
+            update.union_by_name(schema)
+    return tbl
 
 
 def snapshot_with(tbl: Table, **props: str) -> bool:

@@ -59,7 +59,8 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
         return BatchResult(batch.dataset, batch.batch_id, "already_published", done["received"],
                            done["published"], done["quarantined"], done["duplicates"],
                            time.perf_counter() - clock, "batch already published: nothing changed",
-                           json.loads(done["quarantine_reasons"] or "{}"))
+                           json.loads(done["quarantine_reasons"] or "{}"),
+                           json.loads(done.get("observations") or "{}"))
 
     from expectations.validation import validate
 
@@ -92,12 +93,13 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
         failures.append(f"{bad_distinct} of {distinct} distinct records are bad "
                         f"({bad_distinct / distinct:.0%} > {MAX_BAD_SHARE:.0%})")
     reasons = _reason_counts(checked, to_quarantine)
+    observations = checked.observations(to_publish)
     if failures and not release:
         message = "held back: " + "; ".join(failures)
         log.error("%s batch %s %s", batch.dataset, batch.batch_id, message)
         earlier = _logged(entries, batch, "held")
         if earlier is None or earlier["message"] != message:  # one log row per distinct verdict
-            _write_log(batch, ds, "held", received, 0, 0, 0, unknown, {}, None, message,
+            _write_log(batch, ds, "held", received, 0, 0, 0, unknown, {}, {}, None, message,
                        started_at)
         return BatchResult(batch.dataset, batch.batch_id, "held", received, 0, 0, 0,
                            time.perf_counter() - clock, message, {})
@@ -114,9 +116,9 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
         + ([f"optional columns absent: {', '.join(absent)}"] if absent else [])
         + notes)
     _write_log(batch, ds, "published", received, published, quarantined, duplicates, unknown,
-               reasons, mark, message, started_at)
+               reasons, observations, mark, message, started_at)
     return BatchResult(batch.dataset, batch.batch_id, "published", received, published, quarantined,
-                       duplicates, time.perf_counter() - clock, message, reasons)
+                       duplicates, time.perf_counter() - clock, message, reasons, observations)
 
 
 def _now() -> datetime:
@@ -146,20 +148,36 @@ def _with_file_date(batch: Batch) -> pa.Table:
 
 
 def _references(ds: contract.Dataset, batch: Batch) -> tuple[dict[str, pa.Array], list[str]]:
-    """Known values of referenced keys: the referenced bronze table (every version)."""
+    """Known values of referenced keys: every version the platform sent of the referenced
+    dataset, published or quarantined. A reading for an account whose record was quarantined
+    refers to an account that exists: it is published, and the marts count it as an orphan;
+    only a reference to a key the platform never sent is unresolvable (contract section 3)."""
     known, notes = {}, []
     for f in ds.fields:
         if not f.references:
             continue
         target, column = f.references
         tbl = table(bronze_name(target))
-        if tbl is None or tbl.current_snapshot() is None:
+        quarantined = _quarantined_keys(contract.dataset(target), column)
+        if (tbl is None or tbl.current_snapshot() is None) and not len(quarantined):
             notes.append(f"reference check of {f.name} skipped: bronze.{target} is empty "
                          f"(publish {target} before {ds.name})")
             continue
-        values = tbl.scan(selected_fields=(column,)).to_arrow()[column]
-        known[f.name] = pc.unique(values.combine_chunks())
+        values = [quarantined]
+        if tbl is not None and tbl.current_snapshot() is not None:
+            values.append(tbl.scan(selected_fields=(column,)).to_arrow()[column].combine_chunks())
+        known[f.name] = pc.unique(pa.concat_arrays([v.cast(pa.string()) for v in values]))
     return known, notes
+
+
+def _quarantined_keys(target: contract.Dataset, column: str) -> pa.Array:
+    """`column` of the quarantined records of `target` that carry it (their record_key)."""
+    tbl = table(quarantine_name(target.platform))
+    if tbl is None or tbl.current_snapshot() is None:
+        return pa.array([], pa.string())
+    found = tbl.scan(row_filter=f"dataset == '{target.name}'", selected_fields=("record_key",)).to_arrow()
+    keys = {json.loads(k).get(column) for k in pc.unique(found["record_key"].combine_chunks()).to_pylist() if k}
+    return pa.array(sorted(k for k in keys if isinstance(k, str) and k.strip()), pa.string())
 
 
 def _received_per_landed_batch(entries: pa.Table, dataset: str, mode: str, exclude: str) -> list[int]:
@@ -370,7 +388,8 @@ def _write_bronze(batch: Batch, prepared, rows: np.ndarray, at: datetime) -> str
 
 def _write_log(batch: Batch, ds: contract.Dataset, status: str, received: int, published: int,
                quarantined: int, duplicates: int, unknown: list[str], reasons: dict[str, int],
-               mark: str | None, message: str, started_at: datetime) -> None:
+               observations: dict[str, int], mark: str | None, message: str,
+               started_at: datetime) -> None:
     row = {
         "dataset": batch.dataset, "platform": ds.platform, "batch_id": batch.batch_id,
         "mode": batch.mode, "status": status, "received": received, "published": published,
@@ -379,6 +398,7 @@ def _write_log(batch: Batch, ds: contract.Dataset, status: str, received: int, p
         "quarantine_reasons": json.dumps(reasons, sort_keys=True), "watermark": mark,
         "as_of": batch.as_of, "message": message or None, "started_at": started_at,
         "finished_at": _now(), "landing_manifest": batch.landing_manifest,
+        "observations": json.dumps(observations, sort_keys=True),
     }
     data = pa.Table.from_pylist([row], schema=schemas.INGEST_LOG)
     props = _props(batch, **{"creditlake.status": status})

@@ -9,18 +9,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from creditlake import contract
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.values import ARROW_TYPES, UTC_TS  # noqa: F401  (the bronze types)
 
-UTC_TS = pa.timestamp("us", tz="UTC")
-ARROW_TYPES = {
-    STR: pa.string(),
-    DATE: pa.date32(),
-    TS: UTC_TS,
-    PERIOD: pa.string(),  # 'YYYY-MM'
-    MONEY: pa.decimal128(18, 2),
-    INT: pa.int64(),
-    NUM: pa.decimal128(20, 4),
-}
 LINEAGE = [
     pa.field("_batch_id", pa.string()),
     pa.field("_ingested_at", UTC_TS),
@@ -78,4 +68,7 @@ INGEST_LOG = pa.schema([
     pa.field("started_at", UTC_TS),
     pa.field("finished_at", UTC_TS),
     pa.field("landing_manifest", pa.string()),
+    # JSON {"rule:field": rows} of the published rows that a check stricter than the contract
+    # observed (creditlake.contract.OBSERVATIONS); they are published all the same
+    pa.field("observations", pa.string()),
 ])

@@ -68,7 +68,7 @@ class FaultServer:
             self.requests.append((method, h.path))
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
-        if method == "POST" and url.path == self.prefix + "/oauth/token":
+        if method == "POST" and url.path == "/oauth/token":
             return self._token(h, body, url.path)
         auth = h.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in self.valid_tokens:

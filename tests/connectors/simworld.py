@@ -57,9 +57,7 @@ def expected(data: Path, server, datasets=None) -> dict[str, dict]:
         if bank:
             shown = pc.less_equal(table[version], day).to_numpy(zero_copy_only=False)
         else:
-            at = _epoch(table["updated_at"])
-            delays = server.faults.late_delays(name, table["_row_id"].to_numpy())
-            shown = (at + delays) <= clock
+            shown = _epoch(table["updated_at"]) <= clock
         mine = bad.filter(pc.equal(bad["dataset"], name))
         is_bad = pc.is_in(table["_row_id"], value_set=mine["_row_id"]).to_numpy(zero_copy_only=False)
         good = table.filter(pa.array(shown & ~is_bad)).select([*ds.key, version])

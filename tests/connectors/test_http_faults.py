@@ -139,7 +139,7 @@ def test_closed_port_fails_within_30s_naming_platform_and_cause():
 
 
 def test_token_endpoint_5xx_retried_then_credentials_checked(server, client):
-    server.script("/tax/v1/oauth/token", ("json", 503, {}), ("ok",))
+    server.script("/oauth/token", ("json", 503, {}), ("ok",))
     server.script(PATH, OK)
     assert client.get_json("/taxpayers").doc["data"]
     assert len(server.token_posts) == 2

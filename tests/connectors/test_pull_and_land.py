@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -84,9 +85,11 @@ def test_empty_window_lands_nothing(server, client):
     assert not list(landing_root().rglob("manifest.json"))
 
 
-def test_lookback_is_three_days_before_the_watermark():
-    assert incremental_since(SRC, "2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z") == "2026-10-07T12:00:00Z"
-    assert incremental_since(SRC, None, "2020-01-01T00:00:00Z") == "2020-01-01T00:00:00Z"
+def test_next_pull_starts_at_the_watermark_or_a_configured_lookback_before_it():
+    assert incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z", timedelta(0)) == "2026-10-10T12:00:00Z"
+    assert incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z",
+                             timedelta(days=3)) == "2026-10-07T12:00:00Z"
+    assert incremental_since(None, "2020-01-01T00:00:00Z", timedelta(0)) == "2020-01-01T00:00:00Z"
 
 
 def _gz_csv(text: str) -> bytes:
