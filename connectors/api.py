@@ -86,9 +86,12 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
             progress.advance(src.name, pages=1, rows=rows, bytes=len(page.body))
             as_of = _later(as_of, page.doc.get("as_of"))
             crashpoint("connectors.page_landed")
-            cursor = page.doc.get("next_cursor")
+            previous_cursor, cursor = cursor, page.doc.get("next_cursor")
             if not cursor:
                 break
+            if cursor == previous_cursor:  # a server bug would otherwise loop for ever
+                raise ConnectorError(f"{client.platform}: {page.url} returned its own cursor as next_cursor; "
+                                     "the pull cannot advance")
         as_of = rfc3339(as_of or fetched_at)
         split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
         if split.rows == 0:

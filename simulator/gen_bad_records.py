@@ -170,16 +170,18 @@ def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: F
         kind = np.arange(k) % 3
         # Section T has division 97 only, and the generator never uses T: always a mismatch.
         industry = pc.binary_join_element_wise("T", pc.utf8_slice_codeunits(rows.column("industry_code"), 1, 5), "")
+        # A region code must have 6 digits and a legacy number 15 (contract section 2); a
+        # 6-digit code outside our table or a failed GS15 digit are observations, not defects.
+        region = pc.utf8_slice_codeunits(rows.column("region_code"), 0, 5)
         rows = rows.set_column(rows.schema.get_field_index("region_code"), "region_code",
-                               pc.if_else(pa.array(kind == 1), pa.scalar("990101"), rows.column("region_code")))
+                               pc.if_else(pa.array(kind == 1), region, rows.column("region_code")))
         valid = mint_legacy(rng, pc.cast(rows.column("region_code"), pa.int64()).to_numpy(zero_copy_only=False))
-        last = pc.cast(pc.utf8_slice_codeunits(valid, 14, 15), pa.int64()).to_numpy(zero_copy_only=False)
-        legacy = pc.binary_join_element_wise(pc.utf8_slice_codeunits(valid, 0, 14), gc.ints((last + 1) % 10), "")
+        legacy = pc.utf8_slice_codeunits(valid, 0, 14)
         rows = rows.set_column(rows.schema.get_field_index("legacy_reg_no"), "legacy_reg_no",
                                pc.if_else(pa.array(kind == 2), legacy, rows.column("legacy_reg_no")))
         values = pc.if_else(pa.array(kind == 0), industry, values)
-        detail = gc.codes(["industry_code division not in its section", "region_code not a GB/T 2260 code",
-                           "legacy_reg_no check digit wrong"], kind)
+        detail = gc.codes(["industry_code division not in its section", "region_code not 6 digits",
+                           "legacy_reg_no not 15 digits"], kind)
     elif reason == "missing_required":
         values = gc.nulls(k)
     elif reason == "unknown_code":

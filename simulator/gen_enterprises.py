@@ -146,6 +146,20 @@ def mint_legacy(rng: np.random.Generator, regions: np.ndarray) -> pa.Array:
     return pa.array(np.ascontiguousarray(chars).view("U15").ravel())
 
 
+OLD_NUMBERING_UNTIL = "2000-01-01"  # numbers issued before then may lack the GS15 digit
+NO_CHECK_DIGIT_SHARE = 0.2  # of those older numbers
+
+
+def without_check_digit(rng: np.random.Generator, numbers: pa.Array, established: np.ndarray) -> pa.Array:
+    """Some older registration numbers end in a digit that is not their GS15 check digit
+    (contract section 2: still valid). They keep every record keyed by them valid too."""
+    old = (established < gc.day_number(OLD_NUMBERING_UNTIL)) & (rng.random(len(numbers)) < NO_CHECK_DIGIT_SHARE)
+    last = pc.cast(pc.utf8_slice_codeunits(numbers, 14, 15), pa.int64()).to_numpy(zero_copy_only=False)
+    other = gc.ints((last + rng.integers(1, 10, len(numbers))) % 10)
+    changed = pc.binary_join_element_wise(pc.utf8_slice_codeunits(numbers, 0, 14), other, "")
+    return pc.if_else(pa.array(old), changed, numbers)
+
+
 def unique_usccs(rng, regions, entity_type, exclude: pa.Array | None = None) -> pa.Array:
     """Mint until no code repeats (collisions are rare but possible)."""
     codes = mint_usccs(rng, regions, entity_type)
@@ -256,7 +270,9 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
                   np.where(u < 0.99, cal.first_day + rng.integers(0, cal.start_day - cal.first_day - 20, n),
                            cal.start_day + rng.integers(0, max(1, cal.future_days - 5), n))))
     has_legacy = (established < reform) & (rng.random(n) < 0.75)
-    legacy = pc.if_else(pa.array(has_legacy), mint_legacy(rng, region), gc.nulls(n))
+    legacy = pc.if_else(pa.array(has_legacy), without_check_digit(gc.rng_for(seed, "legacy-no-check-digit"),
+                                                                  mint_legacy(rng, region), established),
+                        gc.nulls(n))
     uses_legacy = has_legacy & (rng.random(n) < 0.10 / max(has_legacy.mean(), 0.01))
     uscc = unique_usccs(rng, region, np.where(individual, 2, 1))
     capital_yuan = np.exp(rng.uniform(np.log([1e5, 1e6, 5e6, 5e7])[size], np.log([1e6, 5e6, 5e7, 1e9])[size]))

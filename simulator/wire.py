@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import DATASETS, INT, NUM
+from creditlake.contract import DATASETS, INT, MONEY, NUM
 
 NUMBER_RE = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 _NUMBER = re.compile(NUMBER_RE)
@@ -40,7 +40,13 @@ def _string(table: pa.Table, name: str) -> pa.Array:
 
 
 def _numeric_fields(dataset: str) -> set[str]:
-    return {f.name for f in DATASETS[dataset].fields if f.type in (INT, NUM)}
+    """Fields sent as JSON numbers when they parse as one. Money is "a decimal string or
+    number" (contract section 2): every other dataset with money, in contract order, sends it
+    as a number, so a client meets both forms."""
+    with_money = [d.name for d in DATASETS.values() if any(f.type == MONEY for f in d.fields)]
+    money_as_number = dataset in with_money[1::2]
+    types = (INT, NUM, MONEY) if money_as_number else (INT, NUM)
+    return {f.name for f in DATASETS[dataset].fields if f.type in types}
 
 
 def _bad_field(table: pa.Table) -> pa.Array:

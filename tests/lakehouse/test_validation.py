@@ -18,9 +18,11 @@ BAD = {
         ("uscc", make_uscc(900)[:-1] + ("0" if make_uscc(900)[-1] != "0" else "1"), "invalid_uscc"),
         ("uscc", "91440300ABC", "invalid_uscc"),
         ("uscc", "9144030000000000IO", "invalid_uscc"),
-        ("legacy_reg_no", "440300100000019", "invalid_identifier"),
+        ("legacy_reg_no", "440300100000019", None),  # GS15 fails: an observation (contract 2)
+        ("legacy_reg_no", "44030010000001", "invalid_identifier"),  # 14 digits
         ("industry_code", "A3311", "invalid_identifier"),
-        ("region_code", "999999", "invalid_identifier"),
+        ("region_code", "999999", None),  # 6 digits, not in our table: an observation
+        ("region_code", "44030", "invalid_identifier"),
         ("name", None, "missing_required"),
         ("status", "zombie", "unknown_code"),
         ("registered_capital", "-5.00", "negative_value"),
@@ -33,7 +35,8 @@ BAD = {
         ("legal_rep_id_no", "4403051980\ufffd", "invalid_utf8"),
     ],
     "taxpayers": [
-        ("taxpayer_id", "440300100000019", "invalid_identifier"),
+        ("taxpayer_id", "440300100000019", None),  # a legacy number failing GS15: still valid
+        ("taxpayer_id", "44030010000001X", "invalid_identifier"),
         ("taxpayer_id", "91440300000000001Z", "invalid_uscc"),
         ("rating_year", "1066", "out_of_range"),
         ("rating_year", "20x5", "malformed_value"),
@@ -88,6 +91,19 @@ def test_each_bad_row_gets_its_reason(shared_warehouse, dataset):
         assert reason in codes, f"{field}={value!r}: {codes}"
         assert set(codes) <= set(contract.REASONS)
         assert field in result.reason_detail(row)
+
+
+def test_stricter_checks_than_the_contract_observe_and_keep_the_record(shared_warehouse):
+    rows = [good_record("enterprises", i) for i in range(10)]
+    rows[2]["legacy_reg_no"] = "440300100000019"  # last digit fails GS15 (allowed, contract 2)
+    rows[3]["region_code"] = "999999"  # a 6-digit code our GB/T 2260 table does not list
+    rows[4]["registered_capital"] = "1000.005"  # money beyond its 2 places
+    result = validate("enterprises", make_batch("enterprises", rows).table, AS_OF)
+    assert result.reasons == {} and result.batch_failures == []
+    assert result.observed == {"legacy_check_digit:legacy_reg_no": [2],
+                               "region_code_not_in_reference:region_code": [3],
+                               "money_more_than_two_places:registered_capital": [4]}
+    assert str(result.prepared.typed["registered_capital"][4].as_py()) == "1000.01"
 
 
 def test_conflicting_duplicate_flags_every_copy_but_not_exact_copies(shared_warehouse):

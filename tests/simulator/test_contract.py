@@ -245,7 +245,8 @@ def test_expired_token_gets_401_and_a_new_token_works(simulator, tmp_path):
     ({"page_size": 5001}, 400, "page_size"),
     ({"page_size": "ten"}, 400, "page_size"),
     ({"updated_since": "yesterday"}, 400, "updated_since"),
-    ({"updated_since": "2026-10-01T00:00:00"}, 400, "offset"),
+    ({"updated_since": "2026-10-01T00:00:00"}, 400, "RFC 3339"),
+    ({"updated_since": "2026-10-01"}, 400, "RFC 3339"),
     ({"cursor": "bm90IGEgY3Vyc29y.0000"}, 400, "cursor"),
 ])
 def test_bad_parameters_get_400_with_a_message(clean, params, status, words):
