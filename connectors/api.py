@@ -129,7 +129,7 @@ def pull_snapshot(client: PlatformClient, src: Source, progress=None,
     snapshots = listing.doc["snapshots"]
     if not snapshots:
         raise ConnectorError(f"{client.platform}: no snapshot of {src.name} as of {day} ({listing.url})")
-    snap = max(snapshots, key=lambda s: s.get("as_of", ""))
+    snap = max(snapshots, key=lambda s: _later(None, s.get("as_of")) or datetime.min.replace(tzinfo=timezone.utc))
     files = snap.get("files") or []
     as_of = _normalise_ts(snap.get("as_of"), fetched_at)
     ident = hashlib.sha256("|".join([str(snap.get("snapshot_id"))] + [f["sha256"] for f in files]).encode())

@@ -35,6 +35,10 @@ def _register_subcommands() -> None:
 
     app.command("ingest")(ingest_command)
 
+    from connectors.conformance import command as conformance_command
+
+    app.command("conformance")(conformance_command)
+
     from creditlake import backtest, transform
 
     app.command("transform")(transform.command)
