@@ -33,6 +33,7 @@ class BuildResult:
     snapshots: dict[str, int | None] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)  # e.g. {"success": 120, "pass": 300}
     failures: list[str] = field(default_factory=list)
+    orphans: list[dict] = field(default_factory=list)  # rpt_reference_orphans, one dict per kind
 
 
 def marts_db() -> Path:
@@ -112,6 +113,35 @@ def publish(source: Path, target: Path) -> Path:
     return target
 
 
+ORPHAN_GATE = "orphan_share_within_threshold"  # the test on rpt_reference_orphans that fails a build
+
+
+def reference_orphans(db: Path) -> list[dict]:
+    """The rows of marts.rpt_reference_orphans in `db` (empty when the mart is not built yet).
+    Opened read-write like checkpoint(): dbt may still hold this file open in this process."""
+    import duckdb
+
+    if not db.exists():
+        return []
+    with duckdb.connect(str(db)) as con:
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                             "AND schema_name = 'marts' AND table_name = 'rpt_reference_orphans'").fetchone()[0]
+        if not exists:
+            return []
+        cursor = con.execute("SELECT kind, child, child_column, parent, parent_column, child_rows, orphan_rows, "
+                             "orphan_keys, orphan_share, example_keys, threshold, min_child_rows, exceeded "
+                             "FROM marts.rpt_reference_orphans ORDER BY kind")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def describe_orphan(o: dict) -> str:
+    """One line for a kind of reference orphan, e.g. for the CLI and the build's error."""
+    return (f"{o['kind']}: {o['orphan_rows']:,} of {o['child_rows']:,} rows of {o['child']}.{o['child_column']} "
+            f"name no {o['parent']}.{o['parent_column']} ({float(o['orphan_share']):.1%}, {o['orphan_keys']:,} keys, "
+            f"e.g. {o['example_keys']})")
+
+
 # dbt's unit tests check the SQL against fixed inputs, not the data: they belong to development
 # and CI (tests/dbt), and a scheduled build skips them, as dbt's documentation recommends.
 PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -142,8 +172,20 @@ def build(select: str | None = None, full_refresh: bool = False, show_progress: 
                          snapshots=pinned, statuses=statuses, failures=failures)
     if outcome.exception is not None and not failures:
         failures.append(f"dbt: {outcome.exception}")
+    # read only when this run built the mart (a selection may not have): stale rows would mislead
+    built_orphans = any(node.node.unique_id == "model.creditlake.rpt_reference_orphans" and str(node.status) == "success"
+                        for node in getattr(outcome.result, "results", None) or [])
+    result.orphans = reference_orphans(db) if built_orphans else []
     if not outcome.success:
-        raise TransformError("dbt build failed; published marts unchanged:\n  " + "\n  ".join(failures or ["see dbt log"]))
+        lines = list(failures or ["see dbt log"])
+        if any(ORPHAN_GATE in f for f in failures):
+            # dbt's message only says how many kinds failed: name them, with their counts
+            over = [o for o in result.orphans if o["exceeded"]]
+            if over:
+                lines.append(f"reference orphans above the threshold ({float(over[0]['threshold']):.1%} of a kind's rows, "
+                             f"kinds of at least {over[0]['min_child_rows']:,} rows):")
+                lines += [f"  {describe_orphan(o)}" for o in over]
+        raise TransformError("dbt build failed; published marts unchanged:\n  " + "\n  ".join(lines))
     result.published_db = publish(db, published_db())
     return result
 
@@ -161,3 +203,9 @@ def command(
         raise typer.Exit(1) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(result.statuses.items()))
     typer.echo(f"dbt build green ({counts}); published {result.published_db}")
+    found = [o for o in result.orphans if o["orphan_rows"]]
+    if found:
+        typer.echo(f"reference orphans (counted in marts.rpt_reference_orphans, not fatal up to "
+                   f"{float(found[0]['threshold']):.1%} of a kind's rows):")
+        for o in found:
+            typer.echo(f"  {describe_orphan(o)}")

@@ -17,11 +17,14 @@ def generate(
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes"),
     enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises"),
     months: int = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history"),
+    quarantined_enterprises: float = typer.Option(
+        0.0, min=0.0, max=0.5, help="Share of the real enterprises whose registry records are all broken (quarantined) "
+                                    "while the other feeds' records naming them stay good, e.g. 0.05"),
 ) -> None:
     """Generate every dataset of the feed contract, the bank loan book and the planted truth."""
     from simulator.generator import generate as run
 
-    run(out=out, seed=seed, enterprises=enterprises, months=months)
+    run(out=out, seed=seed, enterprises=enterprises, months=months, quarantined_enterprises=quarantined_enterprises)
 
 
 @app.command()

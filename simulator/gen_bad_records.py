@@ -275,3 +275,45 @@ def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table
 def _key_text(dataset: str, rows: pa.Table) -> pa.Array:
     key = DATASETS[dataset].key
     return pc.binary_join_element_wise(*[pc.fill_null(rows.column(k), "") for k in key], "|")
+
+
+# Defects of a real enterprise's registry records that validation quarantines, taken in turn:
+# real registries send both (a status code the contract does not know, an industry code whose
+# division is not in its section).
+REAL_ENTERPRISE_DEFECTS = (("unknown_code", "status"), ("invalid_identifier", "industry_code"))
+
+
+def break_real_enterprises(good: pa.Table, seed: int, share: float) -> tuple[pa.Table, pa.Table]:
+    """Split `share` of the real enterprises off the registry feed, every version of each broken.
+
+    Unlike plant(), which adds broken copies under fresh keys (ghosts), this breaks the records
+    of enterprises that exist: each picked enterprise's every version carries one defect, so
+    validation quarantines all of it and the enterprise never reaches staging, while the
+    records of the other feeds that name it (tax, social security, utility accounts, invoices,
+    loans...) stay good. Returns (the good rows left, the broken rows with `_bad_reason`,
+    `_bad_detail` and `_bad_utf8_field`, as plant() returns them)."""
+    usccs = pc.unique(good.column("uscc").combine_chunks())
+    usccs = usccs.take(pc.sort_indices(usccs))  # the feed's row order must not decide the pick
+    k = int(round(share * len(usccs)))
+    if k == 0:
+        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(pa.field("_bad_detail", pa.string()))
+        return good, empty.append(pa.field("_bad_utf8_field", pa.string())).empty_table()
+    rng = gc.rng_for(seed, "break-real-enterprises")
+    picked = usccs.take(pa.array(np.sort(rng.choice(len(usccs), k, replace=False))))
+    is_broken = pc.is_in(good.column("uscc"), value_set=picked)
+    rest, broken = good.filter(pc.invert(is_broken)), good.filter(is_broken)
+    # the defect goes with the enterprise, not the row: all its versions fail alike
+    defect = pc.index_in(broken.column("uscc"), value_set=picked).to_numpy(zero_copy_only=False) % len(REAL_ENTERPRISE_DEFECTS)
+    status = pa.array([UNKNOWN_CODES["enterprises.status"]] * broken.num_rows, pa.string())
+    # Section T has division 97 only, and the generator never uses T: always a mismatch.
+    industry = pc.binary_join_element_wise("T", pc.utf8_slice_codeunits(broken.column("industry_code"), 1, 5), "")
+    first = pa.array(defect == 0)
+    broken = broken.set_column(broken.schema.get_field_index("status"), "status",
+                               pc.if_else(first, status, broken.column("status")))
+    broken = broken.set_column(broken.schema.get_field_index("industry_code"), "industry_code",
+                               pc.if_else(first, broken.column("industry_code"), industry))
+    reasons = gc.codes([r for r, _ in REAL_ENTERPRISE_DEFECTS], defect)
+    detail = pc.if_else(first, pc.binary_join_element_wise(pa.scalar("status="), broken.column("status"), ""),
+                        pa.scalar("industry_code: industry_code division not in its section"))
+    broken = broken.append_column("_bad_reason", reasons).append_column("_bad_detail", detail)
+    return rest, broken.append_column("_bad_utf8_field", gc.nulls(broken.num_rows))

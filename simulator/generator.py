@@ -214,16 +214,22 @@ def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
 
 
 def generate(out: Path, seed: int, enterprises: int, months: int, last_period: str = DEFAULT_LAST_PERIOD,
-             future_days: int = DEFAULT_FUTURE_DAYS, quiet: bool = False) -> dict:
-    """Generate the whole data folder; returns the meta dict (also written to meta.json)."""
+             future_days: int = DEFAULT_FUTURE_DAYS, quiet: bool = False, quarantined_enterprises: float = 0.0) -> dict:
+    """Generate the whole data folder; returns the meta dict (also written to meta.json).
+
+    quarantined_enterprises: the share of the real enterprises whose registry records are all
+    broken so that validation quarantines them, while the other feeds' records naming them stay
+    good (gen_bad_records.break_real_enterprises): a world whose marts must still publish."""
     with gen_memory.reuse_memory():
-        return _generate(out, seed, enterprises, months, last_period, future_days, quiet)
+        return _generate(out, seed, enterprises, months, last_period, future_days, quiet, quarantined_enterprises)
 
 
 def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: str, future_days: int,
-              quiet: bool) -> dict:
+              quiet: bool, quarantined_enterprises: float = 0.0) -> dict:
     if enterprises < 10:
         raise ValueError(f"enterprises must be at least 10, got {enterprises}")
+    if not 0.0 <= quarantined_enterprises <= 0.5:
+        raise ValueError(f"quarantined_enterprises must be a share between 0 and 0.5, got {quarantined_enterprises}")
     if months < 13:
         raise ValueError(f"months must be at least 13 (distress needs a year of history), got {months}")
     out = Path(out)
@@ -255,7 +261,11 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
                 good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
             world = state["world"]
             fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
-            feed, truth = finalize(dataset, good, gen_bad_records.plant(dataset, good, seed, fresh))
+            bad = gen_bad_records.plant(dataset, good, seed, fresh)
+            if dataset == "enterprises" and quarantined_enterprises:
+                good, broken = gen_bad_records.break_real_enterprises(good, seed, quarantined_enterprises)
+                bad = pa.concat_tables([bad, broken.select(bad.column_names)])
+            feed, truth = finalize(dataset, good, bad)
             del good  # the feed has its own copy: free the generated table before writing
             path = dataset_path(out, dataset)
             write_feed(feed, path)
@@ -348,6 +358,8 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
             "last_period": gc.month_text(cal.last_mi), "start_clock": start_clock, "future_days": future_days,
             "files": {w.path: w.rows for w in written.values()},
             "bad_rows": {name: w.bad for name, w in written.items()}}
+    if quarantined_enterprises:
+        meta["quarantined_enterprises"] = quarantined_enterprises  # absent by default: same bytes as before
     (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _summary(console, written, seconds)
     return meta

@@ -27,6 +27,18 @@ Scorecard bins, grades, product line rules and warning thresholds are seeds in s
 """
 
 
+def orphan_kinds() -> list[dict]:
+    """The kinds of reference orphans as macros/reference_orphans.sql declares them (rendered
+    with Jinja, so the dictionary lists exactly what the mart counts)."""
+    import jinja2
+
+    returned: list = []
+    text = (PROJECT / "macros" / "reference_orphans.sql").read_text(encoding="utf-8")
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    env.from_string(text + "{{ reference_orphan_kinds() }}").render(**{"return": returned.append})
+    return returned[0]
+
+
 def main() -> None:
     lines = [INTRO]
     for domain in ORDER:
@@ -40,6 +52,15 @@ def main() -> None:
                 for col in model["columns"]:
                     lines.append(f"| {col['name']} | {col.get('data_type', '')} | {col.get('description', '')} |")
                 lines.append("")
+                if model["name"] == "rpt_reference_orphans":
+                    lines.append("Kinds (one row each):\n")
+                    lines.append("| kind | child | parent | an orphan is |")
+                    lines.append("|---|---|---|---|")
+                    for k in orphan_kinds():
+                        where = f" where {k['where']}" if k.get("where") else ""
+                        lines.append(f"| {k['kind']} | {k['child']}.{k['child_column']}{where} | "
+                                     f"{k['parent']}.{k['parent_column']} | {k['description']} |")
+                    lines.append("")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {OUT}")

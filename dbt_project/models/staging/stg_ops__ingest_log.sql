@@ -12,6 +12,8 @@ select
     duplicates,
     unknown_fields,
     quarantine_reasons,
+    -- JSON {"rule:field": rows}: published rows a check stricter than the contract observed
+    observations,
     watermark,
     as_of,
     message,

@@ -30,6 +30,7 @@ select
     l.status = 'held' as expectations_failed,
     l.message as expectation_message,
     l.quarantine_reasons,
+    l.observations,
     r.quarantined_by_reason,
     l.unknown_fields,
     l.watermark,
