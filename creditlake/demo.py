@@ -1,37 +1,74 @@
 """`creditlake demo`: the whole of creditlake, through Airflow, on embedded defaults.
 
-1. settings: Airflow home under .demo/airflow (SQLite metadata database, parallelism 4),
-   the warehouse under .demo/warehouse, a demo PII key, the simulator's credentials;
-2. generate the default simulated data (once; same seed, same bytes);
-3. start the simulator on a free loopback port in a subprocess;
-4. migrate Airflow's database and create the pools;
-5. for each simulated day: advance the clock, run every ingestion DAG, the dbt DAG and
-   the maintenance DAG with dag.test() (real task runs, recorded in the metadata database,
-   visible in the UI afterwards); then the regulator-extract DAG for the last complete month;
-6. print the summary (creditlake.orchestration.summary).
+This process supervises; the work runs in child processes, each in a session (and so a
+process group) of its own:
+
+1. settings: Airflow home under DEMO_DIR/airflow (SQLite metadata database, parallelism 4),
+   the warehouse under DEMO_DIR/warehouse, a demo PII key, the simulator's credentials: the
+   demo's own, whatever the shell holds (see demo_environment);
+2. generate the simulated data (once; same seed, same bytes): `creditlake simulator generate`;
+3. start the simulator on a free loopback port: `creditlake simulator serve`, given the
+   credentials the pipeline will present;
+4. the Airflow runs, `python -m creditlake.orchestration.runner --migrate ...`: migrate
+   Airflow's database and create the pools, then for each simulated day run every ingestion
+   DAG, the dbt DAG and the maintenance DAG with dag.test() (real task runs, recorded in the
+   metadata database, visible in the UI afterwards), moving the simulator's clock on between
+   days; then the regulator-extract DAG for the last complete month, once it is due (the 3rd);
+5. print the summary (creditlake.orchestration.summary).
+
+Why a supervisor: dag.test() runs each task in the calling process, and Airflow's task runner
+replaces the SIGTERM handler while a task runs and records a KeyboardInterrupt as a task
+failure, so a process running DAGs does not stop when told to. This process only waits on
+its children, so SIGINT, SIGTERM and SIGHUP end every child's process group within seconds.
+
+The terminal shows the demo's own steps, a line per DAG run and the summary. Everything the
+children print (dbt's log lines, Airflow's configuration warnings, task logs) and this
+process's own warnings go to DEMO_DIR/demo.log; the simulator's requests to
+DEMO_DIR/simulator.log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
 
-import requests
 import typer
 from rich.console import Console
 
-from creditlake.config import demo_dir, env
+from creditlake.config import demo_dir
 
 console = Console()
 DEMO_PII_KEY = "creditlake-demo-pii-key-not-for-production"
 SIM_SEED, SIM_ENTERPRISES, SIM_MONTHS = 7, 2000, 24
+
+# The demo is self-contained: everything it reads and writes is under DEMO_DIR, its platforms
+# are its own simulator's. The shell's settings for these programs belong to a deployment
+# (real credentials, a real warehouse or catalog, the regulator's endpoint, the alert pager,
+# the production PII key), and a demo that honoured them would fail to log in to its simulator
+# (it did: hours of retries), write simulated data into real places, page people, POST to the
+# regulator, or delete the real warehouse when it starts fresh. So every variable with these
+# prefixes is left out of the children's environment and replaced by the demo's own, and the
+# demo says which it ignored. Only its own knobs pass: where it lives and the UI port.
+SHELL_PREFIXES = ("CREDITLAKE_", "AIRFLOW_", "DBT_", "PYICEBERG_")  # AIRFLOW_ covers AIRFLOW__*
+DEMO_KNOBS = ("CREDITLAKE_DEMO_DIR", "CREDITLAKE_DEMO_UI_PORT")
+
+# How long a child's process group gets between SIGTERM and SIGKILL. Under dag.test() the
+# runner ignores SIGTERM while a task runs (see above), so this is its usual end: short.
+GRACE_SECONDS = 3.0
+EXTRACT_DAY = 3  # regulator_extract runs on the 3rd of a month (creditlake.orchestration.extract)
 
 
 def free_port() -> int:
@@ -40,19 +77,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def demo_settings(root: Path, sim_url: str, sim_seed: int) -> dict[str, str]:
+def demo_settings(root: Path, sim_url: str, sim_seed: int, ui_port: int = 8080) -> dict[str, str]:
     """Every environment variable the pipeline and Airflow read, for the demo's embedded set-up."""
     from creditlake.orchestration.airflow_home import airflow_env
     from creditlake.orchestration.settings import pipeline_env
 
-    settings = airflow_env(root / "airflow", api_port=int(env("CREDITLAKE_DEMO_UI_PORT", "8080")))
+    settings = airflow_env(root / "airflow", api_port=ui_port)
     settings["CREDITLAKE_DEMO_DIR"] = str(root)
-    # dag.test() runs tasks in this process: their INFO logs would bury the summary lines.
-    settings["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-    settings.update(pipeline_env(sim_url, sim_seed, drop=root / "sim" / "drop",
-                                 warehouse=Path(env("CREDITLAKE_WAREHOUSE", str(root / "warehouse"))),
-                                 pii_key=env("CREDITLAKE_PII_KEY", DEMO_PII_KEY)))
+    settings.update(pipeline_env(sim_url, sim_seed, drop=root / "sim" / "drop", warehouse=root / "warehouse",
+                                 pii_key=DEMO_PII_KEY))
     return settings
+
+
+def _shell_setting(name: str) -> bool:
+    return name.startswith(SHELL_PREFIXES) and name not in DEMO_KNOBS
+
+
+def demo_environment(shell: Mapping[str, str], settings: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The whole environment of the demo's processes, and the names of the shell's settings it
+    drops or overrides (SHELL_PREFIXES says why)."""
+    environment = {k: v for k, v in shell.items() if not _shell_setting(k)}
+    environment.update(settings)
+    ignored = sorted(k for k, v in shell.items() if _shell_setting(k) and settings.get(k) != v)
+    return environment, ignored
 
 
 def write_env_file(path: Path, settings: dict[str, str]) -> None:
@@ -64,43 +111,146 @@ def write_env_file(path: Path, settings: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-class Simulator:
-    """The simulator in a subprocess of its own (its own process group, ended as a whole)."""
+# --- child processes and signals -------------------------------------------------------------
+class Interrupted(BaseException):
+    """A stop signal reached the demo. A BaseException, so no `except Exception` swallows it."""
 
-    def __init__(self, data: Path, seed: int, enterprises: int, months: int, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [str(Path(sys.executable).with_name("creditlake")), "simulator", "serve", "--data", str(data),
-               "--seed", str(seed), "--enterprises", str(enterprises), "--months", str(months),
-               "--port", str(self.port)]
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Supervisor:
+    """The demo's child processes, each in a session of its own, and the signals that end them.
+
+    While active, SIGINT, SIGTERM and SIGHUP raise Interrupted in this (main) thread, once;
+    later signals are ignored so that the clean-up runs to its end. On exit every child still
+    running is ended, whether the demo finished, failed or was stopped.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen] = []
+        self.signum: int | None = None
+        self._deferring = 0
+        self._raised = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> "Supervisor":
+        for sig in self.SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.end(self.children)
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._deferring or self._raised:
+            return
+        self._raised = True
+        raise Interrupted(signum)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A signal arriving inside the block acts once the block is done, so a child is never
+        started without being registered, nor left half-ended."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+        if not self._deferring and self.signum is not None and not self._raised:
+            self._raised = True
+            raise Interrupted(self.signum)
+
+    def spawn(self, cmd: list[str], environment: Mapping[str, str], stdout, stderr=subprocess.STDOUT) -> subprocess.Popen:
+        with self.deferred():
+            # A session of its own: the terminal's Ctrl-C reaches only this process, which
+            # then ends the child's whole group (the child's own children included).
+            proc = subprocess.Popen(cmd, env=dict(environment), stdin=subprocess.DEVNULL, stdout=stdout,
+                                    stderr=stderr, start_new_session=True)
+            self.children.append(proc)
+        return proc
+
+    def end(self, procs: list[subprocess.Popen]) -> None:
+        """SIGTERM the process group of each child still running, SIGKILL what is left of it after
+        GRACE_SECONDS (a leader that exits may leave children in its group)."""
+        with self.deferred():
+            running = [p for p in procs if p.poll() is None]
+            for proc in running:
+                _signal_group(proc, signal.SIGTERM)
+            deadline = time.monotonic() + GRACE_SECONDS
+            for proc in running:
+                with suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            for proc in running:
+                _signal_group(proc, signal.SIGKILL)
+                with suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=2)
+            for proc in list(procs):
+                if proc.poll() is not None and proc in self.children:
+                    self.children.remove(proc)
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # the child leads its group: start_new_session
+
+
+def creditlake_bin() -> str:
+    return str(Path(sys.executable).with_name("creditlake"))
+
+
+def live_lines():
+    """Spinner lines with elapsed time for the steps running now, on a terminal only: in a file
+    or pipe they would be noise (the line printed when a step ends is kept either way)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                    transient=True, disable=not console.is_terminal)
+
+
+@contextmanager
+def spinner(text: str) -> Iterator[None]:
+    """A live line with elapsed time on a terminal (nothing when the output is a file or pipe)."""
+    with live_lines() as bar:
+        bar.add_task(text, total=None)
+        yield
+
+
+class Simulator:
+    """`creditlake simulator serve` in a child process, started with the demo's environment."""
+
+    def __init__(self, sup: Supervisor, data: Path, seed: int, environment: Mapping[str, str], log: Path,
+                 port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        cmd = [creditlake_bin(), "simulator", "serve", "--data", str(data), "--seed", str(seed),
+               "--port", str(port), "--drop", str(Path(environment["CREDITLAKE_BANK_DROP"]))]
         log.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        with log.open("wb") as out:  # the child keeps its own descriptor
+            self.proc = sup.spawn(cmd, environment, stdout=out)
 
     def wait_ready(self, timeout: float = 900) -> dict:
+        import requests
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the simulator exited with {self.proc.returncode}; see {self._log.name}")
+                raise RuntimeError(f"the simulator exited with {self.proc.returncode}; see {self.log}")
             try:
                 return requests.get(self.url + "/_sim/clock", timeout=5).json()
             except requests.RequestException:
-                time.sleep(0.5)
-        raise TimeoutError(f"the simulator did not answer on {self.url} within {timeout:.0f} s")
-
-    def advance(self, days: int = 1) -> dict:
-        response = requests.post(self.url + "/_sim/advance", json={"days": days}, timeout=600)
-        response.raise_for_status()
-        return response.json()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-        self._log.close()
+                time.sleep(0.3)
+        raise TimeoutError(f"the simulator did not answer on {self.url} within {timeout:.0f} s; see {self.log}")
 
 
 def parse_clock(text: str) -> datetime:
@@ -113,72 +263,189 @@ def last_complete_month(clock: datetime) -> str:
     return f"{previous.year:04d}-{previous.month:02d}"
 
 
+# --- the demo's steps ------------------------------------------------------------------------
+@dataclass
+class DemoSetup:
+    root: Path
+    log_path: Path
+    log: BinaryIO
+    settings: dict[str, str]
+    environment: dict[str, str]
+    ignored: list[str]
+    simulator: Simulator
+    clock: datetime
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(sup: Supervisor, root: Path, shell: Mapping[str, str], log: BinaryIO, log_path: Path,
+            fresh: bool = True, seed: int = SIM_SEED, enterprises: int = SIM_ENTERPRISES,
+            months: int = SIM_MONTHS) -> DemoSetup:
+    """Steps 1-3: choose the settings, generate the data if needed, start the simulator."""
+    timings: dict[str, float] = {}
+    port = free_port()
+    settings = demo_settings(root, f"http://127.0.0.1:{port}", seed, int(shell.get("CREDITLAKE_DEMO_UI_PORT") or 8080))
+    environment, ignored = demo_environment(shell, settings)
+    console.rule("[bold]1. settings")
+    if ignored:
+        console.print("ignored from the shell (the demo runs on its own settings, under "
+                      f"CREDITLAKE_DEMO_DIR={root}): {', '.join(ignored)}", soft_wrap=True)
+    sim_dir = root / "sim"
+    if fresh:  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes),
+        # the bank's drop folder is not: the simulator rewrites it up to its clock at start.
+        for folder in (root / "airflow", root / "warehouse", sim_dir / "drop"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    meta = sim_dir / "meta.json"
+    if not meta.exists() or _meta_differs(meta, seed, enterprises, months):
+        console.rule(f"[bold]2. generating simulated data: {enterprises} enterprises x {months} months")
+        shutil.rmtree(sim_dir, ignore_errors=True)
+        started = time.perf_counter()
+        with spinner("generating"):
+            proc = sup.spawn([creditlake_bin(), "simulator", "generate", "--out", str(sim_dir), "--seed", str(seed),
+                              "--enterprises", str(enterprises), "--months", str(months)], environment, stdout=log)
+            proc.wait()
+        if proc.returncode != 0:
+            raise RuntimeError(f"generating the simulated data failed ({proc.returncode}); see {log_path}")
+        timings["generate"] = time.perf_counter() - started
+        console.print(f"  {sim_dir} in {timings['generate']:.1f} s", soft_wrap=True)
+    else:
+        console.rule(f"[bold]2. simulated data present in {sim_dir} (seed {seed})")
+
+    console.rule("[bold]3. starting the simulator")
+    started = time.perf_counter()
+    sim = Simulator(sup, sim_dir, seed, environment, root / "simulator.log", port)
+    with spinner("waiting for the simulator"):
+        clock = parse_clock(sim.wait_ready()["clock"])
+    timings["simulator"] = time.perf_counter() - started
+    console.print(f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z (log: {sim.log})", soft_wrap=True)
+    console.print("credentials the pipeline presents and the simulator was started with:")
+    for key in sorted(k for k in settings if k.endswith(("_BASE_URL", "_CLIENT_ID", "_CLIENT_SECRET"))):
+        console.print(f"  {key}={settings[key]}", soft_wrap=True)  # the simulator's demo credentials
+    write_env_file(root / "env.sh", settings)
+    return DemoSetup(root, log_path, log, settings, environment, ignored, sim, clock, timings)
+
+
+def run_airflow(sup: Supervisor, setup: DemoSetup, days: int, extract: str | None) -> tuple[dict, str | None]:
+    """Step 4 in a child process; shows its progress lines, logs everything else. Returns the
+    runner's results and, when a DAG run failed, the runner's message."""
+    cmd = [sys.executable, "-m", "creditlake.orchestration.runner", "--migrate",
+           "--start", f"{setup.clock:%Y-%m-%d}", "--days", str(days), "--sim-url", setup.simulator.url]
+    if extract:
+        cmd += ["--extract", extract]
+    # Unbuffered: Airflow's and dbt's lines reach the log in the order they were written.
+    worker = sup.spawn(cmd, {**setup.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE)
+    results: dict = {}
+    failed: str | None = None
+    names = {"airflow_db": "Airflow metadata database (SQLite) and pools", "parse_dags": "parsing the DAGs"}
+    with live_lines() as bar:
+        live: dict[str, int] = {}
+        for raw in worker.stdout:
+            setup.log.write(raw)
+            setup.log.flush()  # `tail -f demo.log` follows along
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith("RESULTS "):
+                results = json.loads(line[len("RESULTS "):])
+            elif line.startswith("FAILED: "):
+                failed = line[len("FAILED: "):]
+            elif line.startswith("PROGRESS "):
+                _show(bar, live, names, json.loads(line[len("PROGRESS "):]), setup.timings)
+        worker.wait()
+    if not results:
+        raise RuntimeError(f"the Airflow runs ended with status {worker.returncode} before reporting; "
+                           f"see {setup.log_path}")
+    return results, failed
+
+
+def _show(bar, live: dict[str, int], names: dict[str, str], event: dict, timings: dict[str, float]) -> None:
+    kind = event["event"]
+    if kind == "step_start":
+        live[event["step"]] = bar.add_task(names.get(event["step"], event["step"]), total=None)
+    elif kind == "step_end":
+        bar.remove_task(live.pop(event["step"]))
+        timings[event["step"]] = event["seconds"]
+        bar.console.print(f"  {names.get(event['step'], event['step']):<46} {event['seconds']:6.1f} s")
+    elif kind == "day":
+        bar.console.rule(f"[bold]4.{event['day']} simulated day {event['date']}")
+    elif kind == "extract":
+        bar.console.rule(f"[bold]5. regulator extract {event['period']}")
+    elif kind == "dag_start":
+        live[event["dag_id"]] = bar.add_task(f"{event['dag_id']} {event['date']}", total=None)
+    elif kind == "dag_end":
+        bar.remove_task(live.pop(event["dag_id"]))
+        colour = "green" if event["state"] == "success" else "bold red"
+        bar.console.print(f"  {event['dag_id']:<28} {event['date']}  [{colour}]{event['state']:<8}[/] "
+                          f"{event['seconds']:6.1f} s")
+
+
+def _print_task_failures(since: int) -> None:
+    """Why a run failed, from the failure alerts the tasks raised (the full log is in the file)."""
+    from creditlake.orchestration.alerts import read_alerts
+
+    for alert in read_alerts()[since:]:
+        if alert.kind == "task_failed":
+            console.print(f"  [red]{alert.subject}[/]: {alert.message}", soft_wrap=True)
+
+
+def _log_to_file(log_path: Path) -> logging.Handler:
+    """This process's own log records and Python warnings go to the log file, not the terminal."""
+    handler = logging.FileHandler(log_path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    return handler
+
+
 def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprises: int = SIM_ENTERPRISES,
              months: int = SIM_MONTHS) -> dict:
     started = time.perf_counter()
     root = demo_dir()
-    sim_dir = root / "sim"
-    if fresh:  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes),
-        # the bank's drop folder is not: the simulator rewrites it up to its clock at start.
-        for folder in (root / "airflow", Path(env("CREDITLAKE_WAREHOUSE", str(root / "warehouse"))),
-                       sim_dir / "drop"):
-            shutil.rmtree(folder, ignore_errors=True)
-    timings: dict[str, float] = {}
-
-    meta = sim_dir / "meta.json"
-    if not meta.exists() or _meta_differs(meta, seed, enterprises, months):
-        console.rule(f"[bold]1. generating simulated data: {enterprises} enterprises x {months} months")
-        t = time.perf_counter()
-        from simulator.generator import generate
-
-        shutil.rmtree(sim_dir, ignore_errors=True)
-        generate(out=sim_dir, seed=seed, enterprises=enterprises, months=months)
-        timings["generate"] = time.perf_counter() - t
-    else:
-        console.rule(f"[bold]1. simulated data present in {sim_dir} (seed {seed})")
-
-    console.rule("[bold]2. starting the simulator")
-    sim = Simulator(sim_dir, seed, enterprises, months, root / "simulator.log")
+    root.mkdir(parents=True, exist_ok=True)
+    log_path = root / "demo.log"
+    log_path.write_bytes(b"")  # one run per log file
+    console.print(f"creditlake demo in {root}; Airflow's, dbt's and the pipeline's own output: {log_path}",
+                  soft_wrap=True)
+    handler = _log_to_file(log_path)
+    interrupted = False
     try:
-        clock = parse_clock(sim.wait_ready()["clock"])
-        console.print(f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z (log: {root / 'simulator.log'})")
-        settings = demo_settings(root, sim.url, seed)
-        for key in sorted(k for k in settings if k.endswith(("_BASE_URL", "_CLIENT_ID", "_CLIENT_SECRET"))):
-            console.print(f"  {key}={settings[key]}", soft_wrap=True)  # the simulator's demo credentials
-        os.environ.update(settings)  # before Airflow is imported: it reads its settings once
-        write_env_file(root / "env.sh", settings)
+        with Supervisor() as sup, log_path.open("ab") as log:
+            setup = prepare(sup, root, dict(os.environ), log, log_path, fresh=fresh, seed=seed,
+                            enterprises=enterprises, months=months)
+            # This process reads the warehouse for the summary: the same settings as its children.
+            os.environ.clear()
+            os.environ.update(setup.environment)
+            from creditlake.orchestration.alerts import read_alerts
 
-        console.rule("[bold]3. Airflow metadata database (SQLite) and pools")
-        t = time.perf_counter()
-        from creditlake.orchestration.airflow_home import migrate
+            alerts_before = len(read_alerts())
+            last_day = setup.clock + timedelta(days=days - 1)
+            period = last_complete_month(last_day)
+            # The monthly extract is due on the 3rd; before that the month-end loan file may
+            # not have arrived (on 1 November the bank's newest is September's), so it would fail.
+            due = last_day.day >= EXTRACT_DAY
+            results, failed = run_airflow(sup, setup, days, period if due else None)
+            if not due:
+                console.print(f"regulator extract {period}: not due yet (it runs on the {EXTRACT_DAY}rd; "
+                              f"--days {EXTRACT_DAY} reaches it)")
+            if failed:
+                console.print(f"[bold red]{failed}; stopped there. Why:")
+                _print_task_failures(alerts_before)
+            sup.end([setup.simulator.proc])
 
-        migrate(settings)
-        timings["airflow_db"] = time.perf_counter() - t
+            from creditlake.orchestration.summary import print_summary
 
-        from creditlake.orchestration.runner import DagRunFailed, DagRunner
-
-        runner = DagRunner()
-        try:
-            for day in range(days):
-                if day:
-                    clock = parse_clock(sim.advance(1)["clock"])
-                console.rule(f"[bold]4.{day + 1} simulated day {clock:%Y-%m-%d}")
-                runner.run_day(clock)
-            console.rule("[bold]5. regulator extract")
-            runner.run_extract(clock, last_complete_month(clock))
-        except DagRunFailed as failure:  # the summary still shows how far it got
-            console.print(f"[bold red]{failure}")
-        timings.update(runner.timings)
+            timings = {**setup.timings, **results.get("timings", {}), "total": time.perf_counter() - started}
+            summary = print_summary(console, root, period, results.get("results", {}), timings)
+            (root / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    except Interrupted:
+        interrupted = True  # command() prints the one line that says so
+        raise
     finally:
-        sim.stop()
-    period = last_complete_month(clock)
-
-    from creditlake.orchestration.summary import print_summary
-
-    timings["total"] = time.perf_counter() - started
-    summary = print_summary(console, root, period, runner.results, timings)
-    (root / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    if any(state != "success" for state in runner.results.values()):
+        if not interrupted:
+            console.print(f"log: {log_path} (simulator: {root / 'simulator.log'})", soft_wrap=True)
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    if failed or any(state != "success" for state in results.get("results", {}).values()):
         raise SystemExit(1)
     return summary
 
@@ -195,4 +462,13 @@ def command(
     months: int = typer.Option(SIM_MONTHS, min=13, max=120, help="Months of history"),
 ) -> None:
     """Run the whole of creditlake through Airflow on embedded defaults, then print a summary."""
-    run_demo(days=days, fresh=fresh, enterprises=enterprises, months=months)
+    try:
+        run_demo(days=days, fresh=fresh, enterprises=enterprises, months=months)
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        Console(stderr=True).print(f"creditlake demo: stopped by {name}; its simulator and Airflow processes "
+                                   f"were ended (log: {demo_dir() / 'demo.log'})", soft_wrap=True)
+        raise SystemExit(128 + stop.signum) from None
+    except (RuntimeError, TimeoutError) as exc:  # a child failed to start: its log says why
+        Console(stderr=True).print(f"creditlake demo: {exc}", soft_wrap=True)
+        raise SystemExit(1) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from creditlake.orchestration.alerts import on_task_failure
@@ -38,3 +40,33 @@ def default_args(**overrides) -> dict:
 
 def tags(*extra: str) -> list[str]:
     return [TAG, *extra]
+
+
+def _not_retryable() -> tuple[type[BaseException], ...]:
+    """Errors that the same task would meet again on every retry: wrong or missing settings,
+    credentials the platform refuses (contract section 1: "never retried forever") and 4xx
+    answers (section 1.3: "not retried; fails with the server's message")."""
+    # Imported when an exception is being matched, not at DAG parse time (requests is heavy).
+    from connectors.errors import ConfigError
+    from connectors.http import AuthenticationError, RequestRejected
+    from creditlake.extracts.config import ExtractConfigError
+    from creditlake.lakehouse.pii import PiiKeyMissing
+
+    return ConfigError, AuthenticationError, RequestRejected, ExtractConfigError, PiiKeyMissing
+
+
+@contextmanager
+def fail_without_retry() -> Iterator[None]:
+    """Wrap a task body: a configuration or authentication error fails the task at once.
+
+    Airflow retries any other exception (`retries` above, minutes of backoff); for these a
+    retry only delays the operator's fix, so they become AirflowFailException, which Airflow
+    fails without retrying. The message keeps the original error's type and text, so the task
+    log, the failure alert and the UI show what to fix.
+    """
+    try:
+        yield
+    except _not_retryable() as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from creditlake.orchestration.defaults import START_DATE, default_args, tags
+from creditlake.orchestration.defaults import START_DATE, default_args, fail_without_retry, tags
 
 SCHEDULE = CronDataIntervalTimetable("0 6 3 * *", timezone="UTC")
 
@@ -44,14 +44,14 @@ def extract_dag():
         def extract(*, data_interval_end=None, params=None) -> dict:
             from airflow.sdk.exceptions import AirflowFailException
 
-            from creditlake.extracts.config import ExtractConfigError
             from creditlake.extracts.inclusive_finance import ExtractError
             from creditlake.extracts.run import run_extract
 
             period = (params or {}).get("period") or period_for(data_interval_end)
             try:
-                result = run_extract(period, refresh=bool((params or {}).get("refresh")), deliver=False)
-            except (ExtractError, ExtractConfigError) as exc:  # missing data or configuration: retrying won't help
+                with fail_without_retry():  # configuration (extract, PII key, catalog): retrying won't help
+                    result = run_extract(period, refresh=bool((params or {}).get("refresh")), deliver=False)
+            except ExtractError as exc:  # the period's data is missing: retrying won't bring it
                 raise AirflowFailException(str(exc)) from exc
             return {"period": result.period, "reused_snapshots": result.reused_snapshots,
                     "folders": {k: str(v) for k, v in result.folders.items()},
@@ -66,7 +66,8 @@ def extract_dag():
             from creditlake.extracts.config import load_config
             from creditlake.extracts.deliver import post_extract
 
-            config = load_config()
+            with fail_without_retry():  # a bad endpoint setting; the POST's own failures are retried
+                config = load_config()
             if not config.endpoint:
                 return []  # drop folder only
             done = []

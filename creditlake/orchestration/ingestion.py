@@ -4,7 +4,8 @@ Each DAG maps one task over the platform's datasets (pull -> land -> validate ->
 all inside connectors.ingest), one mapped task per dependency level of the registry (a
 meter reading refers to its account, so accounts load first), emits an Asset event for
 each bronze table once its pull is done (held batches are alerted, not waited for), and ends with a freshness check that raises an
-alert when a dataset's last good pull is older than its SLA. Re-running any interval is
+alert when a dataset's last good pull is older than its SLA, and fails the run then or when a pull
+of the run failed. Wrong credentials or settings fail a pull at once, without retries. Re-running any interval is
 harmless: pulls resume from the committed watermark with a lookback, and publishing is
 idempotent per batch id, so a backfill ends in the same state as the daily runs.
 """
@@ -18,7 +19,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 from connectors.sources import SOURCES
 from creditlake.contract import Platform
 from creditlake.orchestration.assets import bronze_alias, bronze_asset
-from creditlake.orchestration.defaults import START_DATE, default_args, tags
+from creditlake.orchestration.defaults import START_DATE, default_args, fail_without_retry, tags
 
 # API platforms publish overnight; the bank's core system drops its files by 02:00.
 SCHEDULE = CronDataIntervalTimetable("0 3 * * *", timezone="UTC")
@@ -67,13 +68,15 @@ def ingestion_dag(platform: Platform):
             return ingest_and_announce(platform, dataset, (params or {}).get("mode", "incremental"),
                                        outlet_events[alias])
 
+        levels = {("pull_validate_publish" if level == 0 else f"pull_validate_publish_level{level}"): names
+                  for level, names in enumerate(load_levels(platform))}
+
         @task(trigger_rule="all_done", retries=0)
-        def check_freshness() -> dict:
-            return check_platform_freshness(platform, datasets)
+        def check_freshness(*, ti=None) -> dict:
+            return check_platform_freshness(platform, datasets, failed_pulls(ti, levels))
 
         previous = None
-        for level, names in enumerate(load_levels(platform)):
-            task_id = "pull_validate_publish" if level == 0 else f"pull_validate_publish_level{level}"
+        for task_id, names in levels.items():
             mapped = pull_validate_publish.override(task_id=task_id).expand(dataset=names)
             if previous is not None:
                 previous >> mapped
@@ -93,7 +96,8 @@ def ingest_and_announce(platform: Platform, dataset: str, mode: str, alias_event
     record_attempt(dataset)
     if not platform.prefix:
         mode = "incremental"  # the drop has no bulk export; new files are read either way
-    results = run_ingest(platform.name, dataset, mode=mode)
+    with fail_without_retry():  # wrong credentials or settings: fail now, with the connector's message
+        results = run_ingest(platform.name, dataset, mode=mode)
     summary = {"dataset": dataset, "batches": len(results), "received": 0, "published": 0,
                "quarantined": 0, "held": 0, "quarantine_reasons": {}}
     for result in results:
@@ -115,7 +119,25 @@ def ingest_and_announce(platform: Platform, dataset: str, mode: str, alias_event
     return summary
 
 
-def check_platform_freshness(platform: Platform, datasets: list[str]) -> dict:
+def failed_pulls(ti, levels: dict[str, list[str]]) -> dict[str, str]:
+    """dataset -> state, for this run's pulls that did not succeed (from Airflow's own record)."""
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(levels), run_ids=[ti.run_id]).get(ti.run_id, {})
+    failed = {}
+    for task_id, names in levels.items():
+        for index, dataset in enumerate(names):  # expand() maps the list in order: map_index = position
+            state = states.get(f"{task_id}_{index}")
+            if state not in ("success", "skipped"):
+                failed[dataset] = str(state)
+    return failed
+
+
+def check_platform_freshness(platform: Platform, datasets: list[str], failed: dict[str, str] | None = None) -> dict:
+    """Alert on datasets past their SLA; fail (the run goes red) on those or on a failed pull.
+
+    The check is the DAG's only leaf and runs whatever its upstream did (all_done), so without
+    the second condition a run whose every pull failed (wrong credentials, say) would end
+    green for as long as the SLA lasts.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     from creditlake.orchestration.alerts import freshness_breaches, freshness_sla, raise_alert
@@ -125,7 +147,13 @@ def check_platform_freshness(platform: Platform, datasets: list[str]) -> dict:
     breaches = freshness_breaches(freshness(datasets), sla, datetime.now(timezone.utc))
     for dataset, why in breaches.items():
         raise_alert("freshness_breach", "error", f"{platform.name}/{dataset}", why)
+    problems = []
+    if failed:  # each failed task raised its own task_failed alert, with the reason
+        problems.append(f"{len(failed)} pull(s) did not succeed in this run (their task logs say why): "
+                        + ", ".join(f"{d} {s}" for d, s in sorted(failed.items())))
     if breaches:
-        raise AirflowFailException(f"{len(breaches)} dataset(s) past the freshness SLA: "
-                                   + "; ".join(f"{d}: {w}" for d, w in breaches.items()))
+        problems.append(f"{len(breaches)} dataset(s) past the freshness SLA: "
+                        + "; ".join(f"{d}: {w}" for d, w in breaches.items()))
+    if problems:
+        raise AirflowFailException("; ".join(problems))
     return {"sla_hours": sla.total_seconds() / 3600, "datasets": len(datasets)}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from creditlake.orchestration.defaults import ICEBERG_MAINTENANCE_POOL, START_DATE, default_args, tags
+from creditlake.orchestration.defaults import (ICEBERG_MAINTENANCE_POOL, START_DATE, default_args,
+                                             fail_without_retry, tags)
 
 SCHEDULE = CronDataIntervalTimetable("0 23 * * *", timezone="UTC")  # after the day's loads
 
@@ -34,21 +35,24 @@ def maintenance_dag():
             from creditlake.contract import DATASETS
 
             # Bronze and the ingest log get a commit per batch: many small files.
-            return {name: _jsonable(lakehouse.compact(name)) for name in [*DATASETS, "ops.ingest_log"]}
+            with fail_without_retry():  # every task here reads settings (warehouse, catalog)
+                return {name: _jsonable(lakehouse.compact(name)) for name in [*DATASETS, "ops.ingest_log"]}
 
         @task(pool=ICEBERG_MAINTENANCE_POOL)
         def expire_snapshots() -> dict:
             from creditlake import lakehouse
 
-            return _jsonable(lakehouse.expire_snapshots())
+            with fail_without_retry():
+                return _jsonable(lakehouse.expire_snapshots())
 
         @task
         def landing_retention() -> dict:
             from connectors.landing import prune_landing
             from connectors.settings import landing_retention_days
 
-            days = landing_retention_days()
-            removed = prune_landing(days)
+            with fail_without_retry():  # e.g. CREDITLAKE_LANDING_RETENTION_DAYS=abc
+                days = landing_retention_days()
+                removed = prune_landing(days)
             return {"older_than_days": days, "removed": len(removed)}
 
         @task
@@ -56,7 +60,8 @@ def maintenance_dag():
             """Re-render Great Expectations Data Docs from the day's validation results."""
             import expectations
 
-            return str(expectations.build_data_docs())
+            with fail_without_retry():
+                return str(expectations.build_data_docs())
 
         # Compaction first: the snapshots it supersedes are then expired in the same run.
         compact_tables() >> expire_snapshots()

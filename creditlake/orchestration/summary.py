@@ -72,6 +72,26 @@ def marts_counts() -> tuple[dict[str, int], list[tuple]]:
     return counts, warnings
 
 
+def quality_counts() -> tuple[list[tuple], list[tuple]]:
+    """From the published marts: reference orphans per kind (rpt_reference_orphans, kinds with
+    any) and validation's observations per rule and field over all batches (fct_ingest_observations)."""
+    import duckdb
+
+    path = published_marts()
+    if not path.exists():
+        return [], []
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts'").fetchall()}
+        orphans = con.execute("select kind, orphan_rows, child_rows, orphan_share, threshold from marts.rpt_reference_orphans "
+                              "where orphan_rows > 0 order by orphan_rows desc, kind").fetchall() \
+            if "rpt_reference_orphans" in tables else []
+        observed = con.execute("select rule, field, sum(observed_rows) from marts.fct_ingest_observations "
+                               "group by all order by 3 desc, 1, 2").fetchall() \
+            if "fct_ingest_observations" in tables else []
+    return orphans, observed
+
+
 def print_summary(console: Console, root: Path, period: str, runs: dict[str, str], timings: dict) -> dict:
     from creditlake.extracts.config import load_config
     from creditlake.orchestration.alerts import read_alerts
@@ -98,6 +118,17 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
         q.add_row(reason, f"{n:,}")
     console.print(q)
 
+    orphans, observed = quality_counts()
+    o = Table("kind", "orphan rows", "of rows", "share", title="references leading nowhere (rpt_reference_orphans; "
+              "the build fails above the threshold)")
+    for kind, n, rows, share, threshold in orphans:
+        o.add_row(kind, f"{n:,}", f"{rows:,}", f"{float(share):.1%} (threshold {float(threshold):.0%})")
+    console.print(o)
+    v = Table("rule", "field", "published rows", title="observed by validation, published (fct_ingest_observations)")
+    for rule, fld, n in observed:
+        v.add_row(rule, fld, f"{n:,}")
+    console.print(v)
+
     w = Table("signal", "level", "warnings", title="early warnings by signal and level (fct_risk_warnings)")
     for signal, level, n in warnings:
         w.add_row(str(signal), str(level), f"{n:,}")
@@ -110,7 +141,8 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
     folder = load_config().drop_dir
     manifest = folder / "inclusive_finance" / period / "manifest.json"
     checks = folder / "inclusive_finance" / period / f"inclusive_finance_checks_{period}.csv"
-    console.print(f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: {manifest}")
+    console.print(f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: "
+                  f"{manifest if manifest.exists() else '(none: the extract did not run)'}")
     if checks.exists():
         import csv
 
@@ -131,6 +163,8 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
 """)
     console.print("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return {"runs": runs, "landing": landing, "bronze": bronze, "quarantine": dict(reasons), "marts": marts,
+            "orphans": {kind: n for kind, n, *_ in orphans},
+            "observations": {f"{rule}:{fld}": int(n) for rule, fld, n in observed},
             "warnings": [list(w) for w in warnings], "alerts": {f"{k}/{lvl}": n for (k, lvl), n in alerts.items()},
             "extract_manifest": str(manifest), "timings": timings,
             "manifest": json.loads(manifest.read_text()) if manifest.exists() else None}

@@ -13,7 +13,7 @@ from datetime import timedelta
 from airflow.sdk import AssetAll, dag, task
 
 from creditlake.orchestration.assets import MARTS, all_bronze_assets
-from creditlake.orchestration.defaults import DUCKDB_POOL, START_DATE, default_args, tags
+from creditlake.orchestration.defaults import DUCKDB_POOL, START_DATE, default_args, fail_without_retry, tags
 
 
 def transform_dag():
@@ -33,7 +33,8 @@ def transform_dag():
         def dbt_build() -> dict:
             from creditlake.transform import build
 
-            return summarise_build(build(show_progress=False))
+            with fail_without_retry():  # a missing setting (PII key, catalog) is not fixed by a retry
+                return summarise_build(build(show_progress=False))
 
         dbt_build()
 
