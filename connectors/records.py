@@ -9,8 +9,9 @@ declared (reported, not loaded) and the declared fields no record carried.
 
 Invalid UTF-8 never stops a load. JSON lone-surrogate escapes and raw invalid bytes in
 CSV cannot be stored in Arrow strings; such a value is stored with U+FFFD REPLACEMENT
-CHARACTER in place of each bad byte (validation quarantines it as invalid_utf8) and
-`_raw` keeps each bad byte as the literal text \\udcXX.
+CHARACTER in place of each bad byte, the lineage column `_not_utf8` names the fields that
+had such bytes (validation quarantines them as invalid_utf8; a U+FFFD the platform sent is
+valid UTF-8 and stays a value) and `_raw` keeps each bad byte as the literal text \\udcXX.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
 from creditlake.contract import Dataset
 from connectors.http import parse_json
 
 REPLACEMENT = "\ufffd"
+UTF8_BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = "[\\x00-\\x1f]"  # must be escaped inside JSON strings: those rows take the slow path
 UNPARSED = "__unparsed__"
@@ -46,6 +49,7 @@ class Chunk:
     columns: dict[str, pa.Array]
     source: pa.Array
     raw_fix: dict[int, str] = field(default_factory=dict)  # row -> _raw where column-wise can't
+    not_utf8: dict[int, list[str]] = field(default_factory=dict)  # row -> fields with bytes not UTF-8
 
     @property
     def num_rows(self) -> int:
@@ -91,11 +95,11 @@ def csv_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
     """RFC 4180 with header (a leading BOM allowed); an empty unquoted cell is absent."""
     with gzip.open(path, "rb") as src:
         first = src.readline()
+    # The BOM goes before the header is parsed: it precedes the quote of a quoted first name.
+    first = first.removeprefix(UTF8_BOM)
     if not first.strip():
         return
     header = next(csv.reader([first.decode("utf-8", "surrogateescape").rstrip("\r\n")]))
-    if header and header[0].startswith("\ufeff"):
-        header[0] = header[0][1:]
     if len(set(header)) != len(header) or any(_SURROGATE.search(h) for h in header):
         yield from _csv_chunks_python(path, source)
         return
@@ -121,10 +125,9 @@ def csv_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
 def _csv_chunks_python(path: Path, source: str, skip: int = 0) -> Iterator[Chunk]:
     pending: list[dict] = []
     with gzip.open(path, "rb") as raw:
-        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline=""))
+        # utf-8-sig: a leading BOM is dropped before the header is parsed
+        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline=""))
         header = next(reader, None) or []
-        if header and header[0].startswith("\ufeff"):
-            header[0] = header[0][1:]
         for row in reader:
             if not row:
                 continue
@@ -176,20 +179,21 @@ def _dumps(record: dict) -> str:
 
 def records_chunk(records: list[dict], source: str) -> Chunk:
     names = list(dict.fromkeys(k for r in records for k in r if k != UNPARSED))
-    columns, raw_fix = {}, {}
+    columns, raw_fix, not_utf8 = {}, {}, {}
     for name in names:
         values = [_text(r.get(name)) for r in records]
         columns[name], bad = _strings(values)
         for row in bad:
             raw_fix[row] = _dumps({k: _text(v) for k, v in records[row].items()})
+            not_utf8.setdefault(row, []).append(name)
     for row, record in enumerate(records):
         if UNPARSED in record:
             raw_fix[row] = _raw_utf8(record[UNPARSED])
-    return Chunk(columns, pa.array([source] * len(records), pa.string()), raw_fix)
+    return Chunk(columns, pa.array([source] * len(records), pa.string()), raw_fix, not_utf8)
 
 
 def _binary_chunk(batch: pa.RecordBatch, source: str) -> Chunk:
-    columns, bad_rows = {}, set()
+    columns, bad_rows, not_utf8 = {}, set(), {}
     for name, col in zip(batch.schema.names, batch.columns):
         try:
             columns[name] = col.cast(pa.string())
@@ -197,12 +201,14 @@ def _binary_chunk(batch: pa.RecordBatch, source: str) -> Chunk:
             decoded = [None if v is None else v.decode("utf-8", "surrogateescape") for v in col.to_pylist()]
             columns[name], bad = _strings(decoded)
             bad_rows.update(bad)
+            for row in bad:
+                not_utf8.setdefault(row, []).append(name)
     raw_fix = {}
     for row in sorted(bad_rows):
         record = {name: (None if v is None else v.decode("utf-8", "surrogateescape"))
                   for name, v in ((n, batch.column(n)[row].as_py()) for n in batch.schema.names)}
         raw_fix[row] = _dumps(record)
-    return Chunk(columns, pa.array([source] * batch.num_rows, pa.string()), raw_fix)
+    return Chunk(columns, pa.array([source] * batch.num_rows, pa.string()), raw_fix, not_utf8)
 
 
 def _json_objects(columns: dict[str, pa.Array], n: int) -> pa.Array:
@@ -238,6 +244,12 @@ def _finish(names: list[str], chunk: Chunk, extra: dict[str, str] | None) -> pa.
     arrays = {name: chunk.columns.get(name, pa.nulls(n, pa.string())) for name in names}
     arrays["_source"] = chunk.source
     arrays["_raw"] = raw
+    # Which fields held bytes that were not UTF-8 (stored with U+FFFD in their place): a
+    # U+FFFD the platform sent is valid text, so validation asks this column, not the value.
+    marks = [None] * n
+    for row, names_bad in chunk.not_utf8.items():
+        marks[row] = NOT_UTF8_SEPARATOR.join(names_bad)
+    arrays[NOT_UTF8] = pa.array(marks, pa.string())
     for name, value in (extra or {}).items():
         arrays[name] = pa.array([value] * n, pa.string())
     return pa.table(arrays)

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from creditlake.batch import NOT_UTF8
 from creditlake.config import env
 from creditlake.contract import TS, Dataset
 from creditlake.values import UTC_TS, parse, text
@@ -133,7 +134,7 @@ def _fill(split: Split, dataset: Dataset, chunks: Iterable[Chunk], count: int,
 
 
 def _schema(dataset: Dataset, extra: dict[str, str] | None) -> pa.Schema:
-    names = list(dataset.field_names) + ["_source", "_raw"] + list(extra or {})
+    names = list(dataset.field_names) + ["_source", "_raw", NOT_UTF8] + list(extra or {})
     return pa.schema([(name, pa.string()) for name in names])
 
 

@@ -16,14 +16,19 @@ from datetime import datetime
 import pyarrow as pa
 
 
+NOT_UTF8, NOT_UTF8_SEPARATOR = "_not_utf8", "\x1f"
+
+
 @dataclass
 class Batch:
     dataset: str
     batch_id: str  # deterministic for the window: re-running it yields the same id
     mode: str  # "incremental" | "snapshot" | "file"
     # One row per record received (duplicates included): the contract's fields as
-    # received (pa.string, null when absent), plus lineage columns
-    # `_source` (page URL or file name) and `_raw` (the record's JSON text as received).
+    # received (pa.string, null when absent), plus lineage columns `_source` (page URL or
+    # file name), `_raw` (the record's JSON text as received) and `_not_utf8` (the fields
+    # whose bytes were not UTF-8, joined by NOT_UTF8_SEPARATOR; they hold U+FFFD per bad
+    # byte, and a U+FFFD the platform sent is valid text).
     table: pa.Table
     as_of: datetime  # the platform's as-of time for the batch (future-date checks)
     fetched_at: datetime

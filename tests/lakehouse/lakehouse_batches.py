@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 from creditlake import contract, uscc
-from creditlake.batch import Batch
+from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR, Batch
 from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, TS
 
 AS_OF = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
@@ -76,6 +76,11 @@ def make_batch(dataset: str, records: list[dict], batch_id: str = "b-1", *,
     table = table.append_column("_source", pa.array([f"https://api.test/{dataset}?page=1"] * len(records),
                                                     pa.string()))
     table = table.append_column("_raw", pa.array(raw, pa.string()))
+    # As the landing readers do: name the fields holding bytes that were not UTF-8. In these
+    # hand-made records a U+FFFD stands for such a byte.
+    not_utf8 = [NOT_UTF8_SEPARATOR.join(c for c in columns if "\ufffd" in (r.get(c) or "")) or None
+                for r in records]
+    table = table.append_column(NOT_UTF8, pa.array(not_utf8, pa.string()))
     if file_date:
         table = table.append_column("_file_date", pa.array([file_date] * len(records), pa.string()))
     return Batch(dataset=dataset, batch_id=batch_id, mode=mode, table=table, as_of=as_of,
