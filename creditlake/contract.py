@@ -283,5 +283,7 @@ OBSERVATIONS = {
                           "check (older numbers may lack it, section 2)",
     "region_code_not_in_reference": "a 6-digit region code not in the GB/T 2260 table this release carries "
                                     "(new or renamed divisions)",
-    "money_more_than_two_places": "money sent with more than its 2 decimal places (rounded half away from zero)",
+    "money_more_places_than_kept": "money sent with more than its 2 decimal places (rounded half away from zero)",
+    "num_more_places_than_kept": "a decimal sent with more than the 4 places bronze keeps (rounded half away "
+                                 "from zero)",
 }

@@ -11,8 +11,8 @@ behind it allow:
 - `money`, `num`, `int`: a decimal as a JSON number or a string (an optional sign, an
   exponent as JSON numbers may carry); money is rounded to its 2 places, `int` must be whole.
 
-`money_places_ok` tells where money carried more than its 2 places: an observation, not a
-reason to drop the record.
+`places_kept` tells where a number carried more places than bronze keeps (money 2, num 4):
+an observation, not a reason to drop the record.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ TS_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?
 # widest bronze decimal holds 18 digits with 2 places).
 PLAIN_NUMBER = r"^-?\d{1,16}(\.\d+)?$"
 _NUMBER_LIKE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_TWO_PLACES = r"^-?\d+(\.\d{1,2})?$"
 
 
 def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -81,9 +80,11 @@ def _plain(value: str) -> str:
     return out[1:] if out.startswith("+") else out
 
 
-def money_places_ok(values: pa.Array) -> pa.Array:
-    """True where a (plain) money value has at most its 2 places; null where absent."""
-    return pc.match_substring_regex(values, _TWO_PLACES)
+def places_kept(ftype: str, values: pa.Array) -> pa.Array:
+    """True where a plain number has no more decimal places than its bronze type keeps (money
+    2, num 4), ignoring trailing zeros; null where absent."""
+    places = ARROW_TYPES[ftype].scale
+    return pc.match_substring_regex(values, rf"^-?\d+(\.\d{{0,{places}}}0*)?$")
 
 
 def parse(ftype: str, values: pa.Array) -> tuple[pa.Array, pa.Array]:

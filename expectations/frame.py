@@ -195,8 +195,8 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
             frame_cols[f"{f.name}__parsed"] = _only_present(ok, text)
         if f.type in (MONEY, NUM, INT):
             frame_cols[f"{f.name}__num"] = pc.cast(value, pa.float64())
-        if f.type == MONEY:
-            places = values.money_places_ok(values.plain_numbers(text))
+        if f.type in (MONEY, NUM):
+            places = values.places_kept(f.type, values.plain_numbers(text))
             frame_cols[f"{f.name}__places"] = pc.if_else(pc.fill_null(ok, False), places,
                                                          pa.scalar(None, pa.bool_()))
         if f.type in (DATE, PERIOD, TS):

@@ -79,8 +79,8 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
         if f.type in (MONEY, NUM, INT):
             row("ExpectColumnValuesToBeBetween", "negative_value", name, column=f"{name}__num",
                 min_value=0)
-            if f.type == MONEY:
-                observe("ExpectColumnValuesToBeInSet", "money_more_than_two_places", name,
+            if f.type in (MONEY, NUM):
+                observe("ExpectColumnValuesToBeInSet", f"{f.type}_more_places_than_kept", name,
                         column=f"{name}__places", value_set=[True])
             low, high = ranges.numeric_range(dataset, name, f.type)
             if low is not None or high is not None:

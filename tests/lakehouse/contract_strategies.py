@@ -87,8 +87,8 @@ class Record:
                 notes.add(f"legacy_check_digit:{f.name}")
             if f.identifier == "region" and value not in _region_set():
                 notes.add(f"region_code_not_in_reference:{f.name}")
-            if f.type == MONEY and value.normalize().as_tuple().exponent < -2:
-                notes.add(f"money_more_than_two_places:{f.name}")
+            if f.type in PLACES and value.normalize().as_tuple().exponent < -PLACES[f.type]:
+                notes.add(f"{f.type}_more_places_than_kept:{f.name}")
         return frozenset(notes)
 
     @property
@@ -302,11 +302,13 @@ def numbers(dataset: str, f: contract.Field) -> st.SearchStrategy:
     return units.map(lambda n: Decimal(n).scaleb(-scale))
 
 
-def money_beyond_two_places(dataset: str, f: contract.Field) -> st.SearchStrategy[Decimal]:
-    """Money with 3 or 4 places (an observation; bronze rounds it half away from zero)."""
+def beyond_places_kept(dataset: str, f: contract.Field) -> st.SearchStrategy[Decimal]:
+    """Money with 3 or 4 places, a num with 5 or 6 (an observation; bronze keeps 2 and 4 and
+    rounds half away from zero)."""
     _, high = ranges.numeric_range(dataset, f.name, f.type)
-    top = int(Decimal(str(high / 2)).scaleb(4))
-    return st.integers(0, top).filter(lambda n: n % 100).map(lambda n: Decimal(n).scaleb(-4))
+    sent = PLACES[f.type] + 2
+    top = int(Decimal(str(high / 2)).scaleb(sent))
+    return st.integers(0, top).filter(lambda n: n % 100).map(lambda n: Decimal(n).scaleb(-sent))
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -355,8 +357,8 @@ def field_value(draw, dataset: str, f: contract.Field, ctx: Context) -> Any:
         if ctx.newer_than is not None:
             lo = ctx.newer_than + timedelta(microseconds=1)
         return draw(timestamps_between(lo, ctx.as_of))
-    if f.type == MONEY and ctx.observations and draw(st.integers(0, 5)) == 0:
-        return draw(money_beyond_two_places(dataset, f))
+    if f.type in (MONEY, NUM) and ctx.observations and draw(st.integers(0, 5)) == 0:
+        return draw(beyond_places_kept(dataset, f))
     if f.type in (MONEY, NUM, INT):
         return draw(numbers(dataset, f))
     if f.name == "legal_rep_id_no":

@@ -37,12 +37,15 @@ from creditlake.lakehouse.catalog import NAMESPACES, catalog
 
 UTC = timezone.utc
 EXAMPLES = int(os.environ.get("CREDITLAKE_PROPERTY_EXAMPLES", "3"))
+# In CI the examples are derandomized (the same every run), and so no example database.
+DERANDOMIZE = bool(os.environ.get("CI"))
 PROPERTY = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=bool(os.environ.get("CI")),
+    max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.large_base_example],
-    database=DirectoryBasedExampleDatabase(str(PROJECT_ROOT / ".pytest_cache" / "hypothesis")),
+    database=None if DERANDOMIZE else DirectoryBasedExampleDatabase(
+        str(PROJECT_ROOT / ".pytest_cache" / "hypothesis")),
     print_blob=True,
     # CREDITLAKE_PROPERTY_SHRINK=0: report the first failing example as found (shrinking an
     # example costs a publish per step)

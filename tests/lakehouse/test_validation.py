@@ -102,7 +102,7 @@ def test_stricter_checks_than_the_contract_observe_and_keep_the_record(shared_wa
     assert result.reasons == {} and result.batch_failures == []
     assert result.observed == {"legacy_check_digit:legacy_reg_no": [2],
                                "region_code_not_in_reference:region_code": [3],
-                               "money_more_than_two_places:registered_capital": [4]}
+                               "money_more_places_than_kept:registered_capital": [4]}
     assert str(result.prepared.typed["registered_capital"][4].as_py()) == "1000.01"
 
 
