@@ -1,4 +1,6 @@
-"""The bank's file drop (contract section 5): loans_YYYYMMDD.csv.gz, repayments_YYYYMMDD.csv.gz.
+"""The bank file drop (contract section 5): loans_YYYYMMDD.csv.gz, repayments_YYYYMMDD.csv.gz,
+in one folder per bank (connectors.settings.bank_drops); each row carries its bank (_bank_id)
+and each bank has its own watermark.
 
 A file counts only once its `.sha256` companion (written last by the bank) exists and
 matches. Files newer than the dataset's watermark are taken in date order, one batch
@@ -71,14 +73,14 @@ def ready_files(drop: Path, dataset: str, after: str | None) -> list[DropFile]:
     return ready
 
 
-def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, Split | None]:
-    """Copy one drop file into the landing zone as one batch (streamed, verified)."""
-    batch_id = f"{src.name}-{FILE}-{drop_file.day:%Y%m%d}-{drop_file.sha256[:8]}"
+def land_file(src: Source, bank: str, drop_file: DropFile, progress=None) -> tuple[Path, Split | None]:
+    """Copy one drop file of `bank` into the landing zone as one batch (streamed, verified)."""
+    batch_id = f"{src.name}-{bank}-{FILE}-{drop_file.day:%Y%m%d}-{drop_file.sha256[:8]}"
     landed = dataset_dir(src.platform, src.name) / batch_id
     if is_published(landed):
         return landed / MANIFEST, None
     fetched_at = now_utc()
-    extra = {"_file_date": drop_file.file_date}
+    extra = {"_file_date": drop_file.file_date, "_bank_id": bank}
     with Staging(src.platform, src.name) as stage:
         target = stage.path(drop_file.path.name)
         digest, size = hashlib.sha256(), 0
@@ -100,7 +102,7 @@ def land_file(src: Source, drop_file: DropFile, progress=None) -> tuple[Path, Sp
         manifest_path = commit_split(stage, split, batch_id, {
             "mode": FILE, "format": "files",
             "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
-            "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of),
+            "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of), "scope": bank,
             "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra})
     crashpoint("connectors.landed")
     return manifest_path, split

@@ -28,7 +28,7 @@ from connectors.errors import ConnectorError
 from connectors.http import PlatformClient
 from connectors.landed import batches, split_manifest
 from connectors.split import Split
-from connectors.settings import bank_drop_dir, lookback, platform_settings, start_from
+from connectors.settings import bank_drops, lookback, platform_settings, start_from
 from connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,14 @@ def ingest_dataset(platform: str, dataset: str, mode: str = INCREMENTAL,
     progress = progress or Progress()
     progress.start(dataset, FILE if src.is_file_drop else mode)
     lakehouse = _lakehouse()
-    results = []
+    results, held_scopes = [], set()
     for manifest in _replayable(src):
-        results.extend(publish_landed(manifest, lakehouse=lakehouse, progress=progress))
+        replayed = publish_landed(manifest, lakehouse=lakehouse, progress=progress)
+        results.extend(replayed)
+        if any(r.status == "held" for r in replayed):
+            held_scopes.add(landing.read_manifest(manifest).get("scope"))
     if src.is_file_drop:
-        if not any(r.status == "held" for r in results):  # a held day blocks later days
-            results.extend(_ingest_drop(lakehouse, src, progress))
+        results.extend(_ingest_drop(lakehouse, src, progress, held_scopes))
     else:
         results.extend(_ingest_api(lakehouse, src, mode, progress))
     progress.done(dataset, results)
@@ -107,16 +109,20 @@ def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[B
     return _publish_landed(lakehouse, *landed, progress)
 
 
-def _ingest_drop(lakehouse, src: Source, progress: Progress) -> list[BatchResult]:
-    drop = bank_drop_dir()
+def _ingest_drop(lakehouse, src: Source, progress: Progress, held_banks: set) -> list[BatchResult]:
+    """Each bank's new files in date order; a bank with a held day waits, the others go on."""
     results = []
-    for drop_file in ready_files(drop, src.name, lakehouse.watermark(src.name)):
-        results.extend(_publish_landed(lakehouse, *land_file(src, drop_file, progress), progress))
-        if results[-1].status == "held":
-            # Later days would move the watermark past the held file; they wait until
-            # an operator fixes or releases it.
-            log.error("bank: %s held; later %s files wait", drop_file.path.name, src.name)
-            break
+    for bank, folder in bank_drops():
+        if bank in held_banks:
+            log.error("bank %s: a landed %s file is held; later files wait", bank, src.name)
+            continue
+        for drop_file in ready_files(folder, src.name, lakehouse.watermark(src.name, bank)):
+            results.extend(_publish_landed(lakehouse, *land_file(src, bank, drop_file, progress), progress))
+            if results[-1].status == "held":
+                # Later days would move the watermark past the held file; they wait until
+                # an operator fixes or releases it.
+                log.error("bank %s: %s held; later %s files wait", bank, drop_file.path.name, src.name)
+                break
     return results
 
 

@@ -77,7 +77,7 @@ def batches(manifest_path: Path, split: Split) -> Iterator[Batch]:
         yield Batch(dataset=manifest["dataset"], batch_id=part_id(manifest["batch_id"], index + 1, count),
                     mode=manifest["mode"], table=split.part(index), as_of=parse_ts(manifest["as_of"]),
                     fetched_at=parse_ts(manifest["fetched_at"]),
-                    watermark=manifest.get("watermark_to") if last else None,
+                    watermark=manifest.get("watermark_to") if last else None, scope=manifest.get("scope"),
                     landing_manifest=str(manifest_path), unknown_fields=manifest.get("unknown_fields") or [],
                     missing_columns=manifest.get("missing_columns") or [], batch_rows=manifest.get("rows"))
 

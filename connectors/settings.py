@@ -3,7 +3,11 @@
     CREDITLAKE_<PLATFORM>_BASE_URL       e.g. http://127.0.0.1:8765 (the connector appends /tax/v1)
     CREDITLAKE_<PLATFORM>_CLIENT_ID
     CREDITLAKE_<PLATFORM>_CLIENT_SECRET
-    CREDITLAKE_BANK_DROP                 the bank's file-drop folder
+    CREDITLAKE_BANK_DROP                 the bank file-drop folder
+    CREDITLAKE_BANKS                     banks sharing the deployment, comma-separated bank_ids: each
+                                         drops into CREDITLAKE_BANK_DROP/<bank_id>/ (contract section 5)
+    CREDITLAKE_BANK_ID                   without CREDITLAKE_BANKS: the one bank, whose files lie in
+                                         CREDITLAKE_BANK_DROP itself (default "bank")
     CREDITLAKE_LANDING_RETENTION_DAYS    raw landing retention (default 30)
     CREDITLAKE_START_FROM                first incremental pull starts here (default 1970-01-01T00:00:00Z)
     CREDITLAKE_LOOKBACK_HOURS            re-read this far behind the watermark (default 0: the contract
@@ -17,6 +21,7 @@ Inside Airflow, a platform whose variables are absent is read from the Connectio
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -85,14 +90,40 @@ def _airflow_connection(platform_name: str) -> PlatformSettings | None:
     return PlatformSettings(platform_name, host.rstrip("/"), conn.login, conn.password)
 
 
-def bank_drop_dir() -> Path:
+DEFAULT_BANK_ID = "bank"
+BANK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a folder name on every file system and object store
+
+
+def bank_drops() -> list[tuple[str, Path]]:
+    """(bank_id, drop folder) of every bank of the deployment, in the configured order."""
     value = env("CREDITLAKE_BANK_DROP")
     if not value:
-        raise ConfigError("bank: missing configuration CREDITLAKE_BANK_DROP (the bank's file-drop folder)")
-    path = Path(value)
-    if not path.is_dir():
+        raise ConfigError("bank: missing configuration CREDITLAKE_BANK_DROP (the bank file-drop folder)")
+    root = Path(value)
+    if not root.is_dir():
         raise ConfigError(f"bank: CREDITLAKE_BANK_DROP={value} is not a folder")
-    return path
+    listed = env("CREDITLAKE_BANKS")
+    banks = [b.strip() for b in listed.split(",") if b.strip()] if listed else None
+    if banks is None:
+        single = env("CREDITLAKE_BANK_ID", DEFAULT_BANK_ID)
+        _check_bank_id(single, "CREDITLAKE_BANK_ID")
+        return [(single, root)]
+    if not banks:
+        raise ConfigError("bank: CREDITLAKE_BANKS is set but names no bank")
+    drops = []
+    for bank in dict.fromkeys(banks):
+        _check_bank_id(bank, "CREDITLAKE_BANKS")
+        folder = root / bank
+        if not folder.is_dir():
+            raise ConfigError(f"bank: {bank}'s drop folder {folder} does not exist "
+                              f"(CREDITLAKE_BANKS names it; the bank drops into CREDITLAKE_BANK_DROP/{bank}/)")
+        drops.append((bank, folder))
+    return drops
+
+
+def _check_bank_id(bank: str, variable: str) -> None:
+    if not BANK_ID.fullmatch(bank):
+        raise ConfigError(f"bank: {variable}: bank_id {bank!r} must be 1-64 letters, digits, '_' or '-', starting with a letter or digit")
 
 
 def landing_retention_days() -> int:

@@ -33,6 +33,9 @@ class Batch:
     as_of: datetime  # the platform's as-of time for the batch (future-date checks)
     fetched_at: datetime
     watermark: str | None  # cursor value to store once this batch is committed
+    # The bank whose drop file this is (contract section 5: one drop folder per bank): the
+    # watermark and the usual row counts are kept per bank. None for platform pulls.
+    scope: str | None = None
     landing_manifest: str | None = None  # path of the landed batch's manifest
     unknown_fields: list[str] = field(default_factory=list)  # schema drift, reported
     missing_columns: list[str] = field(default_factory=list)  # absent from every record

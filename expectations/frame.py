@@ -43,7 +43,7 @@ REGION_PATTERN = r"^[0-9]{6}$"  # GB/T 2260: 6 digits (a code new since our tabl
 @dataclass
 class Prepared:
     dataset: str
-    typed: pa.Table  # contract fields in bronze types (+ _file_date for bank files)
+    typed: pa.Table  # contract fields in bronze types (+ _file_date, _bank_id for bank files)
     frame: "pandas.DataFrame"  # noqa: F821 - what the GX suite validates
     record_hash: pa.Array  # sha256 hex of each row's canonical content
     absent_columns: list[str]  # contract fields absent from the batch
@@ -215,6 +215,10 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
                      else pa.nulls(n, pa.date32()))
         typed["_file_date"] = file_date
         canonical["_file_date"] = pc.cast(file_date, pa.string())
+        # the bank is part of the record: two banks' equal rows are two records
+        bank = (values.text(table["_bank_id"]) if "_bank_id" in table.column_names
+                else pa.nulls(n, pa.string()))
+        typed["_bank_id"] = canonical["_bank_id"] = bank
     record_hash = canonical_hash(list(canonical.values())) if n else pa.array([], pa.string())
     frame_cols["_row__consistent"] = consistency(dataset, canonical, record_hash)
 

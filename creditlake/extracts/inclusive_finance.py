@@ -64,11 +64,13 @@ def _connect(loans: pa.Table, enterprises: pa.Table) -> duckdb.DuckDBPyConnectio
     con.register("bronze_enterprises", enterprises)
     order = ", ".join(c + " desc" for c in ("_file_date", "_ingested_at", "_record_hash")
                      if c in loans.column_names)
-    # Bronze keeps every version: the newest per key is the truth (ties broken by content hash).
+    # Bronze keeps every version: the newest per key is the truth (ties broken by content hash);
+    # a loan is named by its bank and its id (each bank's loan ids are its own).
+    key = ", ".join(c for c in ("_bank_id", "loan_id", "as_of_date") if c in loans.column_names)
     con.execute(f"""
         create temp table positions as
         select * exclude (rn) from (
-            select *, row_number() over (partition by loan_id, as_of_date order by {order or 'loan_id'}) as rn
+            select *, row_number() over (partition by {key} order by {order or 'loan_id'}) as rn
             from bronze_loans) where rn = 1""")
     e_order = ", ".join(c + " desc" for c in ("updated_at", "_ingested_at", "_record_hash")
                         if c in enterprises.column_names)

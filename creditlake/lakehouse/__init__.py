@@ -1,7 +1,7 @@
 """The lakehouse side of ingestion: validated, pseudonymised, versioned Iceberg tables.
 
     publish(batch) -> BatchResult          write-audit-publish of one connector batch
-    watermark(dataset) -> str | None       cursor committed with the bronze data
+    watermark(dataset, scope=None)         cursor committed with the bronze data (scope: a bank's drop)
     catalog()                              the pyiceberg catalog (bronze, quarantine, ops)
     read_bronze / latest / ingest_log / quarantine      readers (pyarrow tables)
     export_bronze_views(duckdb_path)       DuckDB views over current snapshots, for dbt

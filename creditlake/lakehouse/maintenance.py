@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 from pyiceberg.expressions import AlwaysTrue
 
 from creditlake import contract
-from creditlake.lakehouse.catalog import (NAMESPACES, PROP_WATERMARK, bronze_name, catalog,
+from creditlake.lakehouse.catalog import (NAMESPACES, bronze_name, catalog,
                                           commit_with_retry, table)
-from creditlake.lakehouse.read import watermark
+from creditlake.lakehouse.read import watermarks
 
 SMALL_FILE_BYTES = 64 * 1024 * 1024
 
@@ -74,9 +74,7 @@ def compact(dataset: str, min_files: int = 8) -> dict[str, int]:
         data = current.scan().to_arrow()
         props = {"creditlake.operation": "compact"}
         if name.startswith("bronze."):
-            mark = watermark(name.split(".", 1)[1])
-            if mark:
-                props[PROP_WATERMARK] = mark
+            props.update(watermarks(name.split(".", 1)[1]))
         current.overwrite(data, overwrite_filter=AlwaysTrue(), snapshot_properties=props)
         result["rows"] = data.num_rows
 

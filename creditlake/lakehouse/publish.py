@@ -27,10 +27,10 @@ from connectors.crashpoints import crashpoint
 from creditlake import contract
 from creditlake.batch import Batch, BatchResult, landed_batch_id, part_count_of
 from creditlake.lakehouse import pii, schemas
-from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_BATCH, PROP_DATASET, PROP_WATERMARK,
+from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_BATCH, PROP_DATASET,
                                           bronze_name, commit_with_retry, quarantine_name,
                                           snapshot_with, table)
-from creditlake.lakehouse.read import ingest_log, watermark
+from creditlake.lakehouse.read import ingest_log, watermark, watermark_property
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +180,14 @@ def _quarantined_keys(target: contract.Dataset, column: str) -> pa.Array:
     return pa.array(sorted(k for k in keys if isinstance(k, str) and k.strip()), pa.string())
 
 
-def _received_per_landed_batch(entries: pa.Table, dataset: str, mode: str, exclude: str) -> list[int]:
-    """Rows received by each fully published landed batch of `dataset` and `mode`, oldest first
-    (the parts of one landed batch add up; one still being published is left out)."""
-    mask = pc.and_(pc.equal(entries["dataset"], dataset),
-                   pc.and_(pc.equal(entries["mode"], mode), pc.equal(entries["status"], "published")))
+def _received_per_landed_batch(entries: pa.Table, batch: Batch, exclude: str) -> list[int]:
+    """Rows received by each fully published landed batch of the batch's dataset, mode and
+    scope (each bank has its own size), oldest first (the parts of one landed batch add up;
+    one still being published is left out)."""
+    mask = pc.and_(pc.equal(entries["dataset"], batch.dataset),
+                   pc.and_(pc.equal(entries["mode"], batch.mode), pc.equal(entries["status"], "published")))
+    scope = entries["scope"] if "scope" in entries.column_names else pa.nulls(entries.num_rows, pa.string())
+    mask = pc.and_(mask, pc.is_null(scope) if batch.scope is None else pc.fill_null(pc.equal(scope, batch.scope), False))
     totals: dict[str, list] = {}  # landed id -> [received, parts seen, parts expected, finished]
     for row in entries.filter(mask).select(["batch_id", "received", "finished_at"]).to_pylist():
         landed = landed_batch_id(row["batch_id"])
@@ -201,7 +204,7 @@ def _received_per_landed_batch(entries: pa.Table, dataset: str, mode: str, exclu
 def _row_count_bounds(entries: pa.Table, batch: Batch) -> tuple[int, int] | None:
     if not entries.num_rows:
         return None
-    history = _received_per_landed_batch(entries, batch.dataset, batch.mode, landed_batch_id(batch.batch_id))
+    history = _received_per_landed_batch(entries, batch, landed_batch_id(batch.batch_id))
     recent = history[-ROW_COUNT_HISTORY:]
     if len(recent) < ROW_COUNT_MIN_HISTORY:
         return None
@@ -368,12 +371,12 @@ def _write_bronze(batch: Batch, prepared, rows: np.ndarray, at: datetime) -> str
     committed: list[str | None] = []
 
     def write(tbl) -> None:
-        previous = watermark(batch.dataset)
+        previous = watermark(batch.dataset, batch.scope)
         if snapshot_with(tbl, **_props(batch)):
             committed.append(previous)
             return
         mark = max((m for m in (previous, batch.watermark) if m), default=None)
-        props = _props(batch, **({PROP_WATERMARK: mark} if mark else {}))
+        props = _props(batch, **({watermark_property(batch.scope): mark} if mark else {}))
         crashpoint("lakehouse.bronze.before_commit")
         tx = tbl.transaction()
         tx.append(data, snapshot_properties=props)
@@ -398,7 +401,7 @@ def _write_log(batch: Batch, ds: contract.Dataset, status: str, received: int, p
         "quarantine_reasons": json.dumps(reasons, sort_keys=True), "watermark": mark,
         "as_of": batch.as_of, "message": message or None, "started_at": started_at,
         "finished_at": _now(), "landing_manifest": batch.landing_manifest,
-        "observations": json.dumps(observations, sort_keys=True),
+        "observations": json.dumps(observations, sort_keys=True), "scope": batch.scope,
     }
     data = pa.Table.from_pylist([row], schema=schemas.INGEST_LOG)
     props = _props(batch, **{"creditlake.status": status})

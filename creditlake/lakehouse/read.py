@@ -31,7 +31,7 @@ def latest(dataset: str) -> pa.Table:
     import duckdb
 
     versions = read_bronze(dataset)
-    key = ", ".join(f'"{k}"' for k in contract.dataset(dataset).key)
+    key = ", ".join(f'"{k}"' for k in schemas.identity(dataset))
     order = f'"{schemas.version_column(dataset)}" DESC NULLS LAST, _ingested_at DESC, _record_hash'
     with duckdb.connect() as con:
         con.register("versions", versions)
@@ -48,16 +48,26 @@ def quarantine(platform: str) -> pa.Table:
     return _read(quarantine_name(platform), schemas.QUARANTINE)
 
 
-def watermark(dataset: str) -> str | None:
-    """The cursor committed with the newest bronze snapshot that carries one."""
+def watermark_property(scope: str | None = None) -> str:
+    """The snapshot property holding the watermark of `scope` (a bank's drop; None: the dataset)."""
+    return f"{PROP_WATERMARK}.{scope}" if scope else PROP_WATERMARK
+
+
+def watermark(dataset: str, scope: str | None = None) -> str | None:
+    """The cursor committed with the newest bronze snapshot that carries one (for `scope`)."""
+    return watermarks(dataset).get(watermark_property(scope))
+
+
+def watermarks(dataset: str) -> dict[str, str]:
+    """Every watermark property of `dataset`'s bronze table, each as its newest snapshot has it."""
     contract.dataset(dataset)
     tbl = table(bronze_name(dataset))
-    if tbl is None:
-        return None
-    snap = tbl.current_snapshot()
+    found: dict[str, str] = {}
+    snap = tbl.current_snapshot() if tbl is not None else None
     while snap is not None:
-        value = snap.summary.additional_properties.get(PROP_WATERMARK) if snap.summary else None
-        if value:
-            return value
+        props = snap.summary.additional_properties if snap.summary else {}
+        for name, value in props.items():
+            if value and (name == PROP_WATERMARK or name.startswith(PROP_WATERMARK + ".")):
+                found.setdefault(name, value)
         snap = tbl.snapshot_by_id(snap.parent_snapshot_id) if snap.parent_snapshot_id else None
-    return None
+    return found

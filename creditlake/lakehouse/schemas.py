@@ -18,10 +18,19 @@ LINEAGE = [
     pa.field("_record_hash", pa.string()),  # sha256 of the canonical (pseudonymised) record
 ]
 FILE_DATE = pa.field("_file_date", pa.date32())  # the bank's drop-file business day
+BANK_ID = pa.field("_bank_id", pa.string())  # the bank whose drop folder the file came from
+FILE_LINEAGE = [FILE_DATE, BANK_ID]  # bank datasets only
 
 
 def is_file_dataset(dataset: str) -> bool:
     return contract.dataset(dataset).platform == "bank"
+
+
+def identity(dataset: str) -> list[str]:
+    """The columns that name one record: the contract key, and for bank files the bank (a
+    bank's files never name another bank's loans, so two banks may use the same loan_id)."""
+    key = list(contract.dataset(dataset).key)
+    return [BANK_ID.name, *key] if is_file_dataset(dataset) else key
 
 
 def version_column(dataset: str) -> str:
@@ -33,7 +42,7 @@ def bronze_schema(dataset: str) -> pa.Schema:
     ds = contract.dataset(dataset)
     fields = [pa.field(f.name, ARROW_TYPES[f.type]) for f in ds.fields]
     if is_file_dataset(dataset):
-        fields.append(FILE_DATE)
+        fields.extend(FILE_LINEAGE)
     return pa.schema(fields + LINEAGE)
 
 
@@ -71,4 +80,5 @@ INGEST_LOG = pa.schema([
     # JSON {"rule:field": rows} of the published rows that a check stricter than the contract
     # observed (creditlake.contract.OBSERVATIONS); they are published all the same
     pa.field("observations", pa.string()),
+    pa.field("scope", pa.string()),  # the bank of a drop file (creditlake.batch.Batch.scope)
 ])

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from connectors.errors import ConfigError
-from connectors.settings import bank_drop_dir, page_size, platform_settings
+from connectors.settings import bank_drops, page_size, platform_settings
 
 
 def test_environment_variables(monkeypatch):
@@ -29,7 +29,7 @@ def test_missing_variables_are_named(monkeypatch):
         platform_settings("tax")
     monkeypatch.delenv("CREDITLAKE_BANK_DROP", raising=False)
     with pytest.raises(ConfigError, match="CREDITLAKE_BANK_DROP"):
-        bank_drop_dir()
+        bank_drops()
     monkeypatch.setenv("CREDITLAKE_PAGE_SIZE", "0")
     with pytest.raises(ConfigError, match="CREDITLAKE_PAGE_SIZE"):
         page_size(100)

@@ -94,9 +94,9 @@ def test_bank_file_landed_with_manifest_and_parsed(tmp_path):
     bad = ROW.format("2026-11-02").replace("P01", "P\udcff1")  # an invalid UTF-8 byte
     _drop(drop, "loans_20261102.csv.gz", [ROW.format("2026-11-02"), bad], bom=True)
     (drop_file,) = ready_files(drop, "loans", None)
-    manifest_path, parts = land_file(source("bank", "loans"), drop_file)
+    manifest_path, parts = land_file(source("bank", "loans"), "bank", drop_file)
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["batch_id"].startswith("loans-file-20261102-")
+    assert manifest["batch_id"].startswith("loans-bank-file-20261102-") and manifest["scope"] == "bank"
     assert manifest["watermark_to"] == "2026-11-02" and manifest["rows"] == 2
     (entry,) = manifest["files"]
     assert entry["sha256"] == drop_file.sha256
@@ -105,6 +105,7 @@ def test_bank_file_landed_with_manifest_and_parsed(tmp_path):
         (batch,) = batches(manifest_path, parts)
     table = batch.table.to_pydict()
     assert table["loan_id"] == ["L1", "L1"] and table["_file_date"] == ["2026-11-02"] * 2
+    assert table["_bank_id"] == ["bank"] * 2 and batch.scope == "bank"
     assert table["guarantor"] == [None, None]  # empty cell = absent
     assert table["product_id"][1] == f"P{REPLACEMENT}1"
     assert "\\udcff" in table["_raw"][1]
@@ -119,7 +120,7 @@ def test_prune_landing_keeps_unpublished_batches(tmp_path):
     drop.mkdir()
     for day in ("20261102", "20261103"):
         _drop(drop, f"loans_{day}.csv.gz", [ROW.format(day)])
-    manifests = [land_file(source("bank", "loans"), f)[0] for f in ready_files(drop, "loans", None)]
+    manifests = [land_file(source("bank", "loans"), "bank", f)[0] for f in ready_files(drop, "loans", None)]
     for m in manifests:  # pretend both were fetched 40 days ago
         doc = json.loads(m.read_text())
         doc["fetched_at"] = "2020-01-01T00:00:00Z"
@@ -155,3 +156,40 @@ def test_a_held_drop_file_waits_and_the_runbooks_release_publishes_it(tmp_path, 
     assert (released[0].published, released[0].quarantined) == (5, 20)
     assert landing.publish_status(held.parent) == "published"
     assert [(r.status, r.published) for r in run_ingest("bank", "loans")] == [("published", 25)]
+
+
+def test_each_bank_drops_into_its_own_folder_and_keeps_its_own_watermark(tmp_path, monkeypatch):
+    """Contract section 5: banks sharing a deployment drop into folders named by bank_id; a
+    bank's loan ids are its own, and one bank's late file is not skipped because another
+    bank is further on."""
+    from connectors.errors import ConfigError
+    from connectors.ingest import run_ingest
+    from creditlake import lakehouse
+
+    drop = tmp_path / "drop"
+    for bank in ("bank_a", "bank-b"):
+        (drop / bank).mkdir(parents=True)
+    monkeypatch.setenv("CREDITLAKE_BANK_DROP", str(drop))
+    monkeypatch.setenv("CREDITLAKE_BANKS", "bank_a, bank-b")
+    _drop(drop / "bank_a", "loans_20261102.csv.gz", [ROW.format("2026-11-02")])
+    _drop(drop / "bank_a", "loans_20261103.csv.gz", [ROW.format("2026-11-03")])
+    _drop(drop / "bank-b", "loans_20261102.csv.gz", [ROW.format("2026-11-02")])  # the same row
+    first = run_ingest("bank", "loans")
+    assert [(r.status, r.published) for r in first] == [("published", 1)] * 3
+    assert (lakehouse.watermark("loans", "bank_a"), lakehouse.watermark("loans", "bank-b")) == \
+        ("2026-11-03", "2026-11-02")
+
+    _drop(drop / "bank-b", "loans_20261103.csv.gz", [ROW.format("2026-11-03")])  # b is a day late
+    assert [(r.status, r.published) for r in run_ingest("bank", "loans")] == [("published", 1)]
+    newest = lakehouse.latest("loans").to_pylist()
+    assert sorted((r["_bank_id"], r["loan_id"], str(r["as_of_date"])) for r in newest) == [
+        ("bank-b", "L1", "2026-11-02"), ("bank-b", "L1", "2026-11-03"),
+        ("bank_a", "L1", "2026-11-02"), ("bank_a", "L1", "2026-11-03")]
+    assert run_ingest("bank", "loans") == []  # nothing new in either folder
+
+    monkeypatch.setenv("CREDITLAKE_BANKS", "bank_a,bank_c")
+    with pytest.raises(ConfigError, match="bank_c's drop folder .*bank_c does not exist"):
+        run_ingest("bank", "loans")
+    monkeypatch.setenv("CREDITLAKE_BANKS", "../elsewhere")
+    with pytest.raises(ConfigError, match="bank_id '../elsewhere' must be"):
+        run_ingest("bank", "loans")

@@ -1,6 +1,7 @@
 {# Loan positions: one row per loan and business day. Corrections of a position come in a
-   later file, so the newest file (then ingestion) wins per (loan_id, as_of_date). #}
-{{ config(unique_key=['loan_id', 'as_of_date']) }}
+   later file, so the newest file (then ingestion) wins per (bank_id, loan_id, as_of_date):
+   each bank drops its own files, and a bank's loan ids are its own. #}
+{{ config(unique_key=['bank_id', 'loan_id', 'as_of_date']) }}
 
 with arrived as (
     {{ bronze_since_last_run(source('bronze', 'loans')) }}
@@ -8,6 +9,7 @@ with arrived as (
 
 typed as (
     select
+        _bank_id as bank_id,
         trim(loan_id) as loan_id,
         upper(trim(uscc)) as uscc,
         trim(product_id) as product_id,
@@ -29,4 +31,4 @@ typed as (
     from arrived
 )
 
-{{ newest_per_key('typed', ['loan_id', 'as_of_date'], 'file_date desc, _ingested_at desc') }}
+{{ newest_per_key('typed', ['bank_id', 'loan_id', 'as_of_date'], 'file_date desc, _ingested_at desc') }}

@@ -1,4 +1,5 @@
-{{ config(unique_key='repayment_id') }}
+{# A bank's repayment ids are its own: the key is (bank_id, repayment_id). #}
+{{ config(unique_key=['bank_id', 'repayment_id']) }}
 
 with arrived as (
     {{ bronze_since_last_run(source('bronze', 'repayments')) }}
@@ -6,6 +7,7 @@ with arrived as (
 
 typed as (
     select
+        _bank_id as bank_id,
         trim(repayment_id) as repayment_id,
         trim(loan_id) as loan_id,
         cast(due_on as date) as due_on,
@@ -21,4 +23,4 @@ typed as (
     from arrived
 )
 
-{{ newest_per_key('typed', 'repayment_id', 'file_date desc, _ingested_at desc') }}
+{{ newest_per_key('typed', ['bank_id', 'repayment_id'], 'file_date desc, _ingested_at desc') }}
