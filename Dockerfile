@@ -24,7 +24,7 @@ RUN mkdir -p creditlake connectors simulator expectations \
  && pip install -c constraints.txt -e . \
  && rm -rf creditlake connectors simulator expectations
 
-# Editable install: creditlake.config.PROJECT_ROOT is /opt/creditlake, where dags/ and
+# Editable install: creditlake.core.config.PROJECT_ROOT is /opt/creditlake, where dags/ and
 # dbt_project/ live next to the packages.
 COPY . .
 RUN pip install --no-deps -c constraints.txt -e . \

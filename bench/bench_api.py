@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import requests
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.core.config import PROJECT_ROOT
 
 SCALES = {"full": (100_000, 36), "small": (5_000, 24)}
 SEED = 7
@@ -39,7 +39,7 @@ def _data(scale: str) -> Path:
     # the full-scale folder is the one bench_ingest uses too: generated once for both
     data = PROJECT_ROOT / ".bench" / ("sim-full" if scale == "full" else f"sim-{enterprises}x{months}")
     if not (data / "meta.json").exists():
-        from simulator.generator import generate
+        from creditlake.simulator.generator import generate
 
         print(f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True)
         generate(out=data, seed=SEED, enterprises=enterprises, months=months)
@@ -47,7 +47,7 @@ def _data(scale: str) -> Path:
 
 
 def _serve(data: str, port: int) -> None:
-    from simulator.server import SimulatorServer
+    from creditlake.simulator.server import SimulatorServer
 
     SimulatorServer(data, seed=SEED, port=port).start()
     while True:  # until the benchmark terminates this process
@@ -61,8 +61,8 @@ def _free_port() -> int:
 
 
 def _token(url: str) -> dict:
-    from creditlake.contract import PLATFORMS
-    from simulator.server import default_credentials
+    from creditlake.core.contract import PLATFORMS
+    from creditlake.simulator.server import default_credentials
 
     cid, secret = default_credentials(PLATFORMS["utility"], SEED)
     r = requests.post(url + "/oauth/token",

@@ -38,8 +38,8 @@ SEED = 7
 def _bronze_select(dataset: str, feed: Path, bad_ids: list[int], lo: dt.datetime | None,
                    hi: dt.datetime) -> str:
     """SQL reading one feed's rows visible in (lo, hi], cast to the bronze schema."""
-    from creditlake import contract
-    from creditlake.lakehouse import schemas
+    from creditlake.core import contract
+    from creditlake.core import schemas
     from creditlake.lakehouse.views import _duck_type
 
     ds = contract.dataset(dataset)
@@ -78,7 +78,7 @@ def load_bronze(sim_dir: Path, bronze_dir: Path, duckdb_path: Path, clock: dt.da
     import duckdb
     import pyarrow.parquet as pq
 
-    from creditlake import contract
+    from creditlake.core import contract
     from creditlake.lakehouse.views import _select, exported_tables
 
     bad = pq.read_table(sim_dir / "truth" / "bad_records.parquet", columns=["dataset", "_row_id"]).to_pylist()
@@ -193,7 +193,7 @@ def main(scale: str = "small") -> None:
         raise SystemExit(f"scale must be one of {', '.join(SCALES)}")
     from rich.console import Console
 
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     console = Console()
     enterprises, months = SCALES[scale]

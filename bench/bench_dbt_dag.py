@@ -15,11 +15,11 @@ import shutil
 import time
 from pathlib import Path
 
-from creditlake.config import PROJECT_ROOT, demo_dir, env
+from creditlake.core.config import PROJECT_ROOT, demo_dir, env
 
 DAG_FILE = '''"""Airflow DAG file for the bench: both dbt DAG variants."""
-from creditlake.orchestration.transform import transform_dag
-from creditlake.orchestration.transform_watcher import watcher_dag
+from creditlake.orchestration.transform_dag import transform_dag
+from creditlake.devtools.transform_watcher import watcher_dag
 
 transform_dbt = transform_dag()
 transform_dbt_watcher = watcher_dag()
@@ -34,7 +34,7 @@ def main(scale: str = "small") -> None:
         return
     import os
 
-    from creditlake.orchestration.cluster import AirflowCluster, fresh_postgres_database
+    from creditlake.devtools.cluster import AirflowCluster, fresh_postgres_database
 
     root = PROJECT_ROOT / ".bench" / "dbt_dag"
     shutil.rmtree(root, ignore_errors=True)

@@ -30,7 +30,7 @@ def _timed(fn, *args, **kwargs) -> tuple[float, float]:
 
 
 def main(scale: str = "small") -> None:
-    from simulator.generator import generate, parquet_options
+    from creditlake.simulator.generator import generate, parquet_options
 
     enterprises, months = SCALES[scale]
     with tempfile.TemporaryDirectory(prefix="bench-generator-") as tmp:

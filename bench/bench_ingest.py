@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from connectors.ingest import Progress
-from creditlake.config import PROJECT_ROOT, environment
-from creditlake.contract import API_PLATFORMS
+from creditlake.connectors.ingest import Progress
+from creditlake.core.config import PROJECT_ROOT, environment
+from creditlake.core.contract import API_PLATFORMS
 
 SCALES = {"full": (100_000, 36), "small": (2_000, 14)}
 SEED = 7
@@ -33,7 +33,7 @@ def _data(scale: str) -> Path:
     enterprises, months = SCALES[scale]
     data = PROJECT_ROOT / ".bench" / f"sim-{scale}"
     if not (data / "meta.json").exists():
-        from simulator.generator import generate
+        from creditlake.simulator.generator import generate
 
         print(f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True)
         generate(out=data, seed=SEED, enterprises=enterprises, months=months)
@@ -61,7 +61,7 @@ def _peak_rss_gb() -> float:
 
 def _run(platforms: list[str], mode: str) -> dict[str, tuple[int, float, float]]:
     """platform -> (rows received, seconds end to end, seconds inside lakehouse.publish)."""
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.ingest import run_ingest
 
     figures = {}
     for name in platforms:
@@ -96,10 +96,10 @@ def _baseline(files: list[Path]) -> tuple[int, float]:
 def _warm_snapshots() -> None:
     # The simulator builds a snapshot's files on first request; build them before the
     # clock starts so the figure measures the connector, not the simulator.
-    from connectors.api import server_clock
-    from connectors.http import PlatformClient
-    from connectors.settings import platform_settings
-    from connectors.sources import platform_sources
+    from creditlake.connectors.api import server_clock
+    from creditlake.connectors.http import PlatformClient
+    from creditlake.connectors.settings import platform_settings
+    from creditlake.connectors.sources import platform_sources
 
     for plat in API_PLATFORMS:
         with PlatformClient(platform_settings(plat.name), plat.prefix) as client:
@@ -112,13 +112,13 @@ def _warm_imports() -> None:
     # Module imports (pyiceberg, Great Expectations) are a one-off per process, not throughput.
     import importlib
 
-    for module in ("connectors.ingest", "creditlake.lakehouse.publish", "expectations.validation",
+    for module in ("creditlake.connectors.ingest", "creditlake.lakehouse.publish", "creditlake.expectations.validation",
                    "great_expectations"):
         importlib.import_module(module)
 
 
 def main(scale: str = "small") -> None:
-    from simulator.server import SimulatorServer
+    from creditlake.simulator.server import SimulatorServer
 
     data = _data(scale)
     work = PROJECT_ROOT / ".bench" / f"ingest-{scale}"

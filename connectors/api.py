@@ -12,14 +12,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from connectors.crashpoints import crashpoint
-from connectors.errors import ConnectorError
-from connectors.http import PlatformClient, without_query
-from connectors.landed import commit_split, compact, split_files
-from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, parse_ts, rfc3339
-from connectors.settings import page_size
-from connectors.split import Split
-from connectors.sources import INCREMENTAL, SNAPSHOT, Source
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.http import PlatformClient, without_query
+from creditlake.connectors.landed import commit_split, compact, split_files
+from creditlake.connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, parse_ts, rfc3339
+from creditlake.connectors.settings import page_size
+from creditlake.connectors.split import Split
+from creditlake.connectors.sources import INCREMENTAL, SNAPSHOT, Source
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
-from connectors.crashpoints import crashpoint
-from connectors.errors import ConnectorError
-from connectors.landed import commit_split, split_files
-from connectors.split import Split
-from connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339, sha256_file
-from connectors.sources import FILE, Source
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.landed import commit_split, split_files
+from creditlake.connectors.split import Split
+from creditlake.connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339, sha256_file
+from creditlake.connectors.sources import FILE, Source
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from creditlake.contract import PLATFORMS
+from creditlake.core.contract import PLATFORMS
 
 if TYPE_CHECKING:  # pyarrow stays unimported until a command runs
-    from creditlake.batch import BatchResult
+    from creditlake.core.batch import BatchResult
 
 app = typer.Typer(add_completion=False, help="Pull a platform's datasets into the lakehouse.")
 
@@ -76,8 +76,8 @@ def ingest(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each retry, replay and batch"),
 ) -> None:
     """Pull PLATFORM's datasets, land the raw bytes, validate and publish to bronze."""
-    from connectors.errors import ConnectorError
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.errors import ConnectorError
+    from creditlake.connectors.ingest import run_ingest
 
     console = Console(stderr=True)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",

@@ -34,11 +34,11 @@ from enum import Enum
 
 import typer
 
-from connectors.conformance_feed import EPOCH, FAIL, PASS, RECORD_FAIL_SHARE, SKIP, DatasetChecks, rfc3339
-from connectors.conformance_probe import Budget, BudgetExhausted, Probe, Raw
-from connectors.errors import ConnectorError
-from connectors.settings import PlatformSettings
-from creditlake.contract import API_PLATFORMS, platform as contract_platform
+from creditlake.connectors.conformance_feed import EPOCH, FAIL, PASS, RECORD_FAIL_SHARE, SKIP, DatasetChecks, rfc3339
+from creditlake.connectors.conformance_probe import Budget, BudgetExhausted, Probe, Raw
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.settings import PlatformSettings
+from creditlake.core.contract import API_PLATFORMS, platform as contract_platform
 
 __all__ = ["Checker", "Limits", "Report", "Check", "print_report", "command", "PASS", "FAIL", "SKIP"]
 

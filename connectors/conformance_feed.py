@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from connectors.conformance_probe import Probe, loads
-from connectors.conformance_records import RecordTally, parse_ts
-from connectors.http import without_query
-from creditlake.contract import Dataset
+from creditlake.connectors.conformance_probe import Probe, loads
+from creditlake.connectors.conformance_records import RecordTally, parse_ts
+from creditlake.connectors.http import without_query
+from creditlake.core.contract import Dataset
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 EPOCH = "1970-01-01T00:00:00Z"

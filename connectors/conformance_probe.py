@@ -24,9 +24,9 @@ from decimal import Decimal
 
 import requests
 
-from connectors.http import (RETRY_STATUSES, USER_AGENT, PlatformClient, RetriesExhausted, RetryPolicy,
+from creditlake.connectors.http import (RETRY_STATUSES, USER_AGENT, PlatformClient, RetriesExhausted, RetryPolicy,
                              _describe_exception, _retry_after_seconds)
-from connectors.settings import PlatformSettings
+from creditlake.connectors.settings import PlatformSettings
 
 RAW_ATTEMPTS = 6
 POLICY = RetryPolicy(attempts=6, backoff_base=0.1, backoff_max=2.0, total_seconds=60.0,
@@ -111,7 +111,7 @@ class Probe:
         self.token_url: str | None = None  # where the token endpoint answered
         self._counted = 0
         self._handler = _FaultCounter()
-        self._logger = logging.getLogger("connectors.http")
+        self._logger = logging.getLogger("creditlake.connectors.http")
 
     def __enter__(self) -> "Probe":
         self._saved = self._logger.propagate, self._logger.level

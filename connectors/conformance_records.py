@@ -24,9 +24,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from creditlake import uscc
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS, Dataset, Field
-from creditlake.reference import INDUSTRY_DIVISIONS_CSV
+from creditlake.core import uscc
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS, Dataset, Field
+from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
 
 TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -33,8 +33,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from connectors.errors import ConnectorError
-from connectors.settings import PlatformSettings
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
 

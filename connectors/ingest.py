@@ -19,17 +19,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from creditlake.batch import BatchResult
-from connectors import landing
-from connectors.api import incremental_since, pull_incremental, pull_snapshot
-from connectors.bank_drop import land_file, ready_files
-from connectors.crashpoints import crashpoint
-from connectors.errors import ConnectorError
-from connectors.http import PlatformClient
-from connectors.landed import batches, split_manifest
-from connectors.split import Split
-from connectors.settings import bank_drops, lookback, platform_settings, start_from
-from connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
+from creditlake.core.batch import BatchResult
+from creditlake.connectors import landing
+from creditlake.connectors.api import incremental_since, pull_incremental, pull_snapshot
+from creditlake.connectors.bank_drop import land_file, ready_files
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.http import PlatformClient
+from creditlake.connectors.landed import batches, split_manifest
+from creditlake.connectors.split import Split
+from creditlake.connectors.settings import bank_drops, lookback, platform_settings, start_from
+from creditlake.connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
 
 log = logging.getLogger(__name__)
 

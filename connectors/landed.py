@@ -1,4 +1,4 @@
-"""Turn a landed batch (files + manifest) into creditlake.batch.Batch parts.
+"""Turn a landed batch (files + manifest) into creditlake.core.batch.Batch parts.
 
 Used right after landing and, identically, to replay a batch the lakehouse never
 confirmed (a crash between landing and publishing): the lakehouse always receives
@@ -13,12 +13,12 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from creditlake.batch import Batch, part_id
-from creditlake.contract import Dataset, dataset as contract_dataset
-from connectors.crashpoints import crashpoint
-from connectors.landing import Staging, parse_ts, read_manifest
-from connectors.records import Chunk, build_table, csv_gz_chunks, jsonl_gz_chunks, page_chunks
-from connectors.split import Split, part_count, split_landed
+from creditlake.core.batch import Batch, part_id
+from creditlake.core.contract import Dataset, dataset as contract_dataset
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.landing import Staging, parse_ts, read_manifest
+from creditlake.connectors.records import Chunk, build_table, csv_gz_chunks, jsonl_gz_chunks, page_chunks
+from creditlake.connectors.split import Split, part_count, split_landed
 
 
 def _chunks(folder: Path, files: list[dict]) -> Iterator[Chunk]:

@@ -26,9 +26,9 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from creditlake.config import warehouse_dir
-from connectors.crashpoints import crashpoint
-from connectors.settings import landing_retention_days
+from creditlake.core.config import warehouse_dir
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.settings import landing_retention_days
 
 MANIFEST, PUBLISHED, STAGING_PREFIX = "manifest.json", "published.json", ".staging-"
 

@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
-from creditlake.contract import Dataset
-from connectors.http import parse_json
+from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
+from creditlake.core.contract import Dataset
+from creditlake.connectors.http import parse_json
 
 REPLACEMENT = "\ufffd"
 UTF8_BOM = b"\xef\xbb\xbf"

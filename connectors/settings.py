@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from creditlake.config import env
-from creditlake.contract import platform as contract_platform
-from connectors.errors import ConfigError
+from creditlake.core.config import env
+from creditlake.core.contract import platform as contract_platform
+from creditlake.connectors.errors import ConfigError
 
 DEFAULT_START_FROM = "1970-01-01T00:00:00Z"
 

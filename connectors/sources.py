@@ -1,6 +1,6 @@
 """Declarative sources: each platform's datasets as configuration (dlt-like).
 
-Everything about a dataset's shape comes from creditlake.contract (path, key, cursor,
+Everything about a dataset's shape comes from creditlake.core.contract (path, key, cursor,
 fields, personal data); this module adds only how to pull it: page size, which modes the
 source supports and which datasets must be loaded first (a reading refers to its
 account, a confirmation to its invoice).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from creditlake.contract import PLATFORMS, Dataset, platform as contract_platform
+from creditlake.core.contract import PLATFORMS, Dataset, platform as contract_platform
 
 INCREMENTAL, SNAPSHOT, FILE = "incremental", "snapshot", "file"
 MODES = (INCREMENTAL, SNAPSHOT)

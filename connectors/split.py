@@ -27,13 +27,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.batch import NOT_UTF8
-from creditlake.config import env
-from creditlake.contract import TS, Dataset
-from creditlake.values import UTC_TS, parse, text
-from connectors.crashpoints import crashpoint
-from connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts, rfc3339
-from connectors.records import Chunk, FieldsSeen, finished_tables
+from creditlake.core.batch import NOT_UTF8
+from creditlake.core.config import env
+from creditlake.core.contract import TS, Dataset
+from creditlake.core.values import UTC_TS, parse, text
+from creditlake.core.crashpoints import crashpoint
+from creditlake.connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts, rfc3339
+from creditlake.connectors.records import Chunk, FieldsSeen, finished_tables
 
 MAX_PART_ROWS = "250000"  # default of CREDITLAKE_MAX_PART_ROWS: ~150 MB per part in memory
 BYTES_PER_ROW_GUESS = 40  # compressed bytes per record, when a file does not declare its rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from creditlake import uscc as uscc_codes
+from creditlake.core import uscc as uscc_codes
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="creditlake: credit-information lakehouse for SME lending.")
@@ -27,15 +27,15 @@ def uscc(codes: list[str] = typer.Argument(..., help="Unified Social Credit Code
 
 def _register_subcommands() -> None:
     # Imported lazily per area so that `creditlake uscc` stays fast.
-    from simulator.cli import app as simulator_app
+    from creditlake.simulator.cli import app as simulator_app
 
     app.add_typer(simulator_app, name="simulator", help="Generate and serve simulated platform data.")
 
-    from connectors.cli import ingest as ingest_command
+    from creditlake.connectors.cli import ingest as ingest_command
 
     app.command("ingest")(ingest_command)
 
-    from connectors.conformance import command as conformance_command
+    from creditlake.connectors.conformance import command as conformance_command
 
     app.command("conformance")(conformance_command)
 
@@ -44,7 +44,7 @@ def _register_subcommands() -> None:
     app.command("transform")(transform.command)
     app.command("backtest")(backtest.command)
 
-    from creditlake import demo
+    from creditlake.devtools import demo
     from creditlake.extracts.cli import extract
 
     app.command("extract")(extract)

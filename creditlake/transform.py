@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from creditlake.config import PROJECT_ROOT, warehouse_dir
+from creditlake.core.config import PROJECT_ROOT, warehouse_dir
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 

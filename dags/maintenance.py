@@ -1,5 +1,5 @@
 """Airflow DAG file: Daily Iceberg maintenance and landing-zone retention."""
 
-from creditlake.orchestration.maintenance import maintenance_dag
+from creditlake.orchestration.maintenance_dag import maintenance_dag
 
 maintenance = maintenance_dag()

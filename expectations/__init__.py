@@ -11,19 +11,19 @@ from __future__ import annotations
 
 
 def validate(*args, **kwargs):
-    from expectations.validation import validate as run
+    from creditlake.expectations.validation import validate as run
 
     return run(*args, **kwargs)
 
 
 def build_data_docs():
-    from expectations.validation import build_data_docs as build
+    from creditlake.expectations.validation import build_data_docs as build
 
     return build()
 
 
 def build_suite(dataset: str):
-    from expectations.suites import build_suite as build
+    from creditlake.expectations.suites import build_suite as build
 
     return build(dataset)
 

@@ -28,11 +28,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake import contract, uscc, values
-from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
-from creditlake.lakehouse import pii, schemas
-from creditlake.reference import INDUSTRY_DIVISIONS_CSV
+from creditlake.core import contract, uscc, values
+from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.core import pii, schemas
+from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"  # the contract's alphabet; the check digit is apart
 LEGACY_PATTERN = r"^[0-9]{15}$"
@@ -70,7 +70,7 @@ def region_codes() -> pa.Array:
 
 def _not_utf8(table: pa.Table, name: str) -> pa.Array:
     """Where field `name` held bytes that were not UTF-8: the landing readers name such fields
-    in the lineage column `_not_utf8` (see creditlake.batch.Batch)."""
+    in the lineage column `_not_utf8` (see creditlake.core.batch.Batch)."""
     if NOT_UTF8 not in table.column_names:
         return pa.array(np.zeros(table.num_rows, dtype=bool))
     marks = table[NOT_UTF8]
@@ -139,7 +139,7 @@ def identifier_checks(f: contract.Field, text: pa.Array) -> dict[str, pa.Array]:
 
 
 def canonical_hash(columns: list[pa.Array]) -> pa.Array:
-    """sha256 over the row's canonical text (creditlake.values.canonical_text, PII tokenised)
+    """sha256 over the row's canonical text (creditlake.core.values.canonical_text, PII tokenised)
     of the fields in contract order."""
     joined = pc.binary_join_element_wise(*columns, "\x1f", null_handling="replace",
                                          null_replacement="\x00")

@@ -7,7 +7,7 @@ typing slips (a missing decimal point, a year 2206), not unusual businesses.
 
 from __future__ import annotations
 
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD
 
 # Defaults by type: (min, max); None = unbounded on that side. Negatives are a separate
 # reason (negative_value), so numeric minima here apply only where 0 is not the floor.

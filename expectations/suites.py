@@ -1,7 +1,7 @@
 """One Great Expectations suite per dataset, defined as code from the feed contract.
 
-Every expectation carries `meta.reason` (a key of creditlake.contract.REASONS) for row
-checks, `meta.observation` (a key of creditlake.contract.OBSERVATIONS) for checks stricter
+Every expectation carries `meta.reason` (a key of creditlake.core.contract.REASONS) for row
+checks, `meta.observation` (a key of creditlake.core.contract.OBSERVATIONS) for checks stricter
 than the contract, or `meta.batch` for batch checks. A failed row check's unexpected row
 indexes translate straight into quarantine reasons; a failed observation only counts its
 rows (the record is published: only the rules of contract section 3 quarantine). Run-time values (the batch's
@@ -11,9 +11,9 @@ between runs, which keeps its Data Docs page meaningful.
 
 from __future__ import annotations
 
-from creditlake import contract
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
-from expectations import frame, ranges
+from creditlake.core import contract
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.expectations import frame, ranges
 
 AS_OF, MIN_ROWS, MAX_ROWS = "as_of", "min_rows", "max_rows"
 
@@ -113,7 +113,7 @@ def build_suite(dataset: str):
     import great_expectations.expectations as gxe
 
     suite = gx.ExpectationSuite(name=suite_name(dataset), meta={
-        "dataset": dataset, "notes": "generated from creditlake.contract + expectations.ranges"})
+        "dataset": dataset, "notes": "generated from creditlake.core.contract + expectations.ranges"})
     for kind, kwargs, meta in expectation_specs(dataset):
         suite.add_expectation(getattr(gxe, kind)(**kwargs, meta=meta))
     return suite

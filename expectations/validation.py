@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from creditlake import contract
-from creditlake.config import env, warehouse_dir
-from expectations import frame as frames
-from expectations import suites
+from creditlake.core import contract
+from creditlake.core.config import env, warehouse_dir
+from creditlake.expectations import frame as frames
+from creditlake.expectations import suites
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.snapshots import write_gzip
-from simulator.wire import batches, csv_header, csv_lines, wire_columns
+from creditlake.simulator.snapshots import write_gzip
+from creditlake.simulator.wire import batches, csv_header, csv_lines, wire_columns
 
 BANK_DATASETS = ("loans", "repayments")
 

@@ -22,7 +22,7 @@ def generate(
                                     "while the other feeds' records naming them stay good, e.g. 0.05"),
 ) -> None:
     """Generate every dataset of the feed contract, the bank loan book and the planted truth."""
-    from simulator.generator import generate as run
+    from creditlake.simulator.generator import generate as run
 
     run(out=out, seed=seed, enterprises=enterprises, months=months, quarantined_enterprises=quarantined_enterprises)
 
@@ -39,7 +39,7 @@ def serve(
     drop: Path = typer.Option(None, help="Bank file-drop folder (default: DATA/drop)"),
 ) -> None:
     """Serve the feed contract over HTTP on one port for every platform."""
-    from simulator.server import serve as run
+    from creditlake.simulator.server import serve as run
 
     run(data=data, seed=seed, enterprises=enterprises, months=months, host=host, port=port,
         fault_rate=fault_rate, drop=drop)
@@ -51,6 +51,6 @@ def advance(
     days: int = typer.Option(1, min=1),
 ) -> None:
     """Advance the running simulator's clock: new and corrected records appear."""
-    from simulator.server import advance as run
+    from creditlake.simulator.server import advance as run
 
     run(url=url, days=days)

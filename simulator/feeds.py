@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from creditlake.contract import DATASETS
-from simulator.wire import BATCH_ROWS, RowBytes, batches, json_rows
+from creditlake.core.contract import DATASETS
+from creditlake.simulator.wire import BATCH_ROWS, RowBytes, batches, json_rows
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import TAX_CREDIT_RATINGS, TAXPAYER_KINDS
-from simulator import gen_common as gc
-from simulator import gen_names as names
-from simulator.gen_enterprises import ELECTRICITY_INTENSITY, WATER_INTENSITY, World, taxpayer_ids
+from creditlake.core.contract import TAX_CREDIT_RATINGS, TAXPAYER_KINDS
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator import gen_names as names
+from creditlake.simulator.gen_enterprises import ELECTRICITY_INTENSITY, WATER_INTENSITY, World, taxpayer_ids
 
 MISSING_USCC_RATE = 0.30
 

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import DATASETS, REASONS
-from creditlake.uscc import ALPHABET
-from simulator import gen_common as gc
-from simulator.gen_enterprises import mint_legacy, unique_usccs
+from creditlake.core.contract import DATASETS, REASONS
+from creditlake.core.uscc import ALPHABET
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator.gen_enterprises import mint_legacy, unique_usccs
 
 BAD_SHARE = 0.005  # of a dataset's good rows, split over its reasons
 MIN_GOOD_ROWS = 150  # smaller datasets get none: a handful of rows must not be mostly bad

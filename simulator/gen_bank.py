@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import LOAN_CLASSIFICATIONS
-from creditlake.reference import LOAN_PRODUCTS_CSV
-from simulator import gen_common as gc
-from simulator.gen_enterprises import World
+from creditlake.core.contract import LOAN_CLASSIFICATIONS
+from creditlake.core.reference import LOAN_PRODUCTS_CSV
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator.gen_enterprises import World
 
 PRODUCTS_CSV = LOAN_PRODUCTS_CSV
 NO_DEFAULT = np.iinfo(np.int64).max // 4

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import DATASETS
+from creditlake.core.contract import DATASETS
 
 DAY = 86_400
 _EPOCH_MONTH = 1970 * 12

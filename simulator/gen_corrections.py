@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import TAX_CREDIT_RATINGS
-from simulator import gen_common as gc
+from creditlake.core.contract import TAX_CREDIT_RATINGS
+from creditlake.simulator import gen_common as gc
 
 CORRECTION_RATE = 0.02
 FIELDS = {

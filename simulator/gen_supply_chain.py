@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import INVOICE_STATUSES
-from simulator import gen_common as gc
-from simulator import gen_names as names
-from simulator.gen_enterprises import World
+from creditlake.core.contract import INVOICE_STATUSES
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator import gen_names as names
+from creditlake.simulator.gen_enterprises import World
 
 INVOICES_PER_MONTH = np.array([0.6, 1.5, 3.0, 6.0])  # by size class
 BUYER_NAME_ONLY_RATE = 0.10

@@ -24,10 +24,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditlake.contract import API_PLATFORMS, DATASETS, INT, MONEY, NUM, TS
-from simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises, gen_memory
-from simulator import gen_common as gc
-from simulator import gen_public_records, gen_supply_chain
+from creditlake.core.contract import API_PLATFORMS, DATASETS, INT, MONEY, NUM, TS
+from creditlake.simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises, gen_memory
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator import gen_public_records, gen_supply_chain
 
 DEFAULT_LAST_PERIOD = "2026-10"
 DEFAULT_FUTURE_DAYS = 60

@@ -4,7 +4,7 @@
 `creditlake simulator serve` command and `advance` the `creditlake simulator advance`
 command. It owns the clock, tokens and cursors; HTTP routing is in simulator.server_http,
 pages come from simulator.feeds, bulk files from simulator.snapshots, the bank's files
-from simulator.bankdrop and every fault decision from simulator.faults. See docs/simulator.md.
+from creditlake.simulator.bankdrop and every fault decision from simulator.faults. See docs/simulator.md.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import threading
 import time
 from pathlib import Path
 
-from creditlake.contract import API_PLATFORMS, Platform
-from simulator import faults as F
-from simulator.bankdrop import BankDrop
-from simulator.feeds import FeedStore
-from simulator.server_http import DAY, Handler, HTTPServer, HttpError, parse_time
-from simulator.snapshots import SnapshotStore, iso
+from creditlake.core.contract import API_PLATFORMS, Platform
+from creditlake.simulator import faults as F
+from creditlake.simulator.bankdrop import BankDrop
+from creditlake.simulator.feeds import FeedStore
+from creditlake.simulator.server_http import DAY, Handler, HTTPServer, HttpError, parse_time
+from creditlake.simulator.snapshots import SnapshotStore, iso
 
 TOKEN_TTL_SECONDS = 3600
 CURSOR_TTL_SECONDS = 3600  # the contract promises at least 15 minutes
@@ -183,7 +183,7 @@ def serve(data: Path, seed: int, enterprises: int, months: int, host: str = "127
     """`creditlake simulator serve`: generate DATA if missing, then serve until interrupted."""
     data = Path(data)
     if not (data / "meta.json").exists():
-        from simulator.generator import generate
+        from creditlake.simulator.generator import generate
 
         print(f"{data}/meta.json missing: generating {enterprises} enterprises x {months} months (seed {seed})",
               flush=True)

@@ -20,12 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from creditlake.contract import API_PLATFORMS
-from simulator import faults as F
-from simulator.snapshots import iso
+from creditlake.core.contract import API_PLATFORMS
+from creditlake.simulator import faults as F
+from creditlake.simulator.snapshots import iso
 
 if TYPE_CHECKING:
-    from simulator.server import SimulatorServer
+    from creditlake.simulator.server import SimulatorServer
 
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 5000, 1000
 DAY = 86400

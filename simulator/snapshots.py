@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from creditlake.contract import DATASETS
-from simulator.feeds import FeedStore, sorted_batches
-from simulator.wire import RowBytes, csv_header, csv_lines, wire_columns
+from creditlake.core.contract import DATASETS
+from creditlake.simulator.feeds import FeedStore, sorted_batches
+from creditlake.simulator.wire import RowBytes, csv_header, csv_lines, wire_columns
 
 MAX_ROWS_PER_FILE = 250_000
 UTF8_BOM = b"\xef\xbb\xbf"

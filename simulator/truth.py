@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from creditlake.contract import DATASETS
-from simulator.generator import API_DATASETS, BANK_DATASETS, dataset_path
+from creditlake.core.contract import DATASETS
+from creditlake.simulator.generator import API_DATASETS, BANK_DATASETS, dataset_path
 
 
 def load_meta(data_dir: Path) -> dict:

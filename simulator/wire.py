@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import DATASETS, INT, MONEY, NUM
+from creditlake.core.contract import DATASETS, INT, MONEY, NUM
 
 NUMBER_RE = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 _NUMBER = re.compile(NUMBER_RE)

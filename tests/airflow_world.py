@@ -12,7 +12,7 @@ SEED, ENTERPRISES, MONTHS = 19, 40, 13
 
 @pytest.fixture(scope="session")
 def sim_data(tmp_path_factory) -> Path:
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     out = tmp_path_factory.mktemp("sim")
     generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS)
@@ -21,7 +21,7 @@ def sim_data(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def simulator(sim_data, tmp_path):
-    from simulator.server import SimulatorServer
+    from creditlake.simulator.server import SimulatorServer
 
     server = SimulatorServer(sim_data, seed=SEED, drop=tmp_path / "drop").start()
     yield server

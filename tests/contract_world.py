@@ -29,7 +29,7 @@ class Row:
     dataset: str
     record: dict  # as it goes on the wire
     version: datetime | date  # updated_at instant, or the bank file's day
-    bad: str | None = None  # the planted section 3 reason (a creditlake.contract.REASONS key)
+    bad: str | None = None  # the planted section 3 reason (a creditlake.core.contract.REASONS key)
 
     @property
     def key(self) -> tuple:

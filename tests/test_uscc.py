@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from creditlake import uscc
+from creditlake.core import uscc
 
 CLI = [str(Path(sys.executable).parent / "creditlake")]
 

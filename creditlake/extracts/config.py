@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from creditlake.config import env, warehouse_dir
+from creditlake.core.config import env, warehouse_dir
 
 ID_MODES = ("identified", "pseudonymised")
 

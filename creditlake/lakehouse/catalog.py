@@ -18,7 +18,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
 from pyiceberg.table import Table
 
-from creditlake.config import env, warehouse_dir
+from creditlake.core.config import env, warehouse_dir
 
 NAMESPACES = ("bronze", "quarantine", "ops")
 INGEST_LOG = "ops.ingest_log"

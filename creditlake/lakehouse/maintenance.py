@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from pyiceberg.expressions import AlwaysTrue
 
-from creditlake import contract
+from creditlake.core import contract
 from creditlake.lakehouse.catalog import (NAMESPACES, bronze_name, catalog,
                                           commit_with_retry, table)
 from creditlake.lakehouse.read import watermarks

@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
-from connectors.crashpoints import crashpoint
-from creditlake import contract
-from creditlake.batch import Batch, BatchResult, landed_batch_id, part_count_of
-from creditlake.lakehouse import pii, schemas
+from creditlake.core.crashpoints import crashpoint
+from creditlake.core import contract
+from creditlake.core.batch import Batch, BatchResult, landed_batch_id, part_count_of
+from creditlake.core import pii, schemas
 from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_BATCH, PROP_DATASET,
                                           bronze_name, commit_with_retry, quarantine_name,
                                           snapshot_with, table)
@@ -62,7 +62,7 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
                            json.loads(done["quarantine_reasons"] or "{}"),
                            json.loads(done.get("observations") or "{}"))
 
-    from expectations.validation import validate
+    from creditlake.expectations.validation import validate
 
     received = batch.table.num_rows
     table = _with_file_date(batch)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from creditlake import contract
-from creditlake.lakehouse import schemas
+from creditlake.core import contract
+from creditlake.core import schemas
 from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_WATERMARK, bronze_name, quarantine_name,
                                           table)
 

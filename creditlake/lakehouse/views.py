@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from creditlake import contract
-from creditlake.lakehouse import schemas
+from creditlake.core import contract
+from creditlake.core import schemas
 from creditlake.lakehouse.catalog import INGEST_LOG, bronze_name, quarantine_name, table
 
 DUCKDB_TYPES = {

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from creditlake.config import env, warehouse_dir
+from creditlake.core.config import env, warehouse_dir
 
 log = logging.getLogger("creditlake.alerts")
 

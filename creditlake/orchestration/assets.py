@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetAlias
 
-from creditlake.contract import PLATFORMS, Platform
+from creditlake.core.contract import PLATFORMS, Platform
 
 
 def bronze_asset(dataset: str) -> Asset:

@@ -47,10 +47,10 @@ def _not_retryable() -> tuple[type[BaseException], ...]:
     credentials the platform refuses (contract section 1: "never retried forever") and 4xx
     answers (section 1.3: "not retried; fails with the server's message")."""
     # Imported when an exception is being matched, not at DAG parse time (requests is heavy).
-    from connectors.errors import ConfigError
-    from connectors.http import AuthenticationError, RequestRejected
+    from creditlake.connectors.errors import ConfigError
+    from creditlake.connectors.http import AuthenticationError, RequestRejected
     from creditlake.extracts.config import ExtractConfigError
-    from creditlake.lakehouse.pii import PiiKeyMissing
+    from creditlake.core.pii import PiiKeyMissing
 
     return ConfigError, AuthenticationError, RequestRejected, ExtractConfigError, PiiKeyMissing
 

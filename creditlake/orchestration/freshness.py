@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from creditlake.config import warehouse_dir
+from creditlake.core.config import warehouse_dir
 
 SUCCESS = ("published", "already_published", "empty")
 

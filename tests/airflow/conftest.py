@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from creditlake.orchestration.cluster import AirflowCluster, fresh_postgres_database
+from creditlake.devtools.cluster import AirflowCluster, fresh_postgres_database
 
 
 @pytest.fixture

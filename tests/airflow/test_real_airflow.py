@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from creditlake.contract import PLATFORMS
+from creditlake.core.contract import PLATFORMS
 
 INGESTION = sorted(f"ingest_{p.replace('-', '_')}" for p in PLATFORMS)
 
@@ -27,7 +27,7 @@ def _healthy(cluster) -> dict | None:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_real_airflow_runs_the_pipeline(airflow_cluster, simulator, tmp_path):
-    from creditlake.orchestration.settings import pipeline_env
+    from creditlake.devtools.settings import pipeline_env
 
     env = pipeline_env(simulator.url, simulator.seed, simulator.drop_dir, tmp_path / "warehouse", "test-pii-key")
     cluster = airflow_cluster(env)
@@ -59,7 +59,7 @@ def test_real_airflow_runs_the_pipeline(airflow_cluster, simulator, tmp_path):
 def test_real_airflow_fails_a_pull_with_wrong_credentials_once_without_retry(airflow_cluster, simulator, tmp_path):
     """Under the scheduler, as deployed: the 401 fails each pull on its first try (no up_for_retry,
     no second attempt), its task log carries the platform's message, and the run is red."""
-    from creditlake.orchestration.settings import pipeline_env
+    from creditlake.devtools.settings import pipeline_env
 
     env = {**pipeline_env(simulator.url, simulator.seed, simulator.drop_dir, tmp_path / "warehouse", "test-pii-key"),
            "CREDITLAKE_TAX_CLIENT_SECRET": "not-the-secret"}

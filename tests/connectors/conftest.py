@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.http import PlatformClient, RetryPolicy
-from connectors.settings import PlatformSettings
+from creditlake.connectors.http import PlatformClient, RetryPolicy
+from creditlake.connectors.settings import PlatformSettings
 
 from faultserver import CLIENT_ID, SECRET, FaultServer
 

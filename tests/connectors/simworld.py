@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from creditlake.config import environment  # noqa: F401  (re-exported for the tests)
-from creditlake.contract import DATASETS, PLATFORMS
+from creditlake.core.config import environment  # noqa: F401  (re-exported for the tests)
+from creditlake.core.contract import DATASETS, PLATFORMS
 
 SEED, ENTERPRISES, MONTHS = 7, 200, 14
 PLATFORM_ORDER = ["commerce", "tax", "social-security", "utility", "supply-chain", "bank"]

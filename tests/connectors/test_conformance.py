@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from contract_server import ContractServer  # tests/ is on sys.path (its conftest.py)
 
-from connectors.conformance import FAIL, PASS, SKIP, Checker, Limits, print_report
-from creditlake.contract import API_PLATFORMS
+from creditlake.connectors.conformance import FAIL, PASS, SKIP, Checker, Limits, print_report
+from creditlake.core.contract import API_PLATFORMS
 
 CLI = Path(sys.executable).with_name("creditlake")
 PLATFORMS = [p.name for p in API_PLATFORMS]
@@ -23,8 +23,8 @@ FAULT_RATE = 0.1
 
 @pytest.fixture(scope="module")
 def simulator(tmp_path_factory):
-    from simulator.generator import generate
-    from simulator.server import SimulatorServer
+    from creditlake.simulator.generator import generate
+    from creditlake.simulator.server import SimulatorServer
 
     data = tmp_path_factory.mktemp("conformance-sim") / "sim"
     generate(out=data, seed=7, enterprises=200, months=14, quiet=True)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from connectors.errors import ConfigError
-from connectors.settings import bank_drops, page_size, platform_settings
+from creditlake.connectors.errors import ConfigError
+from creditlake.connectors.settings import bank_drops, page_size, platform_settings
 
 
 def test_environment_variables(monkeypatch):

@@ -9,13 +9,13 @@ import os
 
 import pytest
 
-from connectors import landing
-from connectors.bank_drop import land_file, ready_files
-from connectors.errors import ConnectorError
-from connectors.http import ChecksumMismatch
-from connectors.landed import batches, split_manifest
-from connectors.records import REPLACEMENT
-from connectors.sources import source
+from creditlake.connectors import landing
+from creditlake.connectors.bank_drop import land_file, ready_files
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.http import ChecksumMismatch
+from creditlake.connectors.landed import batches, split_manifest
+from creditlake.connectors.records import REPLACEMENT
+from creditlake.connectors.sources import source
 
 FILE = "/files/tax/taxpayers/0001.csv.gz"
 
@@ -133,7 +133,7 @@ def test_prune_landing_keeps_unpublished_batches(tmp_path):
 
 
 def test_a_held_drop_file_waits_and_the_runbooks_release_publishes_it(tmp_path, monkeypatch):
-    from connectors.ingest import publish_landed, run_ingest
+    from creditlake.connectors.ingest import publish_landed, run_ingest
 
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -162,8 +162,8 @@ def test_each_bank_drops_into_its_own_folder_and_keeps_its_own_watermark(tmp_pat
     """Contract section 5: banks sharing a deployment drop into folders named by bank_id; a
     bank's loan ids are its own, and one bank's late file is not skipped because another
     bank is further on."""
-    from connectors.errors import ConfigError
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.errors import ConfigError
+    from creditlake.connectors.ingest import run_ingest
     from creditlake import lakehouse
 
     drop = tmp_path / "drop"

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.http import (AuthenticationError, PlatformClient, RequestRejected, RetriesExhausted,
+from creditlake.connectors.http import (AuthenticationError, PlatformClient, RequestRejected, RetriesExhausted,
                              RetryPolicy)
-from connectors.settings import PlatformSettings
+from creditlake.connectors.settings import PlatformSettings
 from faultserver import CLIENT_ID, SECRET, page
 
 PATH = "/tax/v1/taxpayers"

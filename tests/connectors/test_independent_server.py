@@ -1,5 +1,5 @@
 """The connectors against a second implementation of the feed contract (tests/contract_server.py),
-written from the contract's text with no code of the simulator or of creditlake.contract.
+written from the contract's text with no code of the simulator or of creditlake.core.contract.
 
 For every dataset, bronze must hold exactly the server's good versions with the values the
 contract means (money as numbers and strings, RFC 3339 spellings, absent and null optional
@@ -21,9 +21,9 @@ from contract_server import ContractServer  # tests/ is on sys.path (its conftes
 from contract_text import API_DATASETS, BANK_DATASETS, CODES, PERSONAL, PLATFORMS, SCHEMA, field_types, typed
 from contract_world import BANK_DAYS, World
 
-from creditlake import contract
-from creditlake.config import environment
-from creditlake.contract import REASONS
+from creditlake.core import contract
+from creditlake.core.config import environment
+from creditlake.core.contract import REASONS
 
 pytestmark = pytest.mark.slow  # about three minutes: 30 validated batches and a dbt build
 
@@ -39,7 +39,7 @@ def _world_env(tmp: Path, server: ContractServer) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def incremental(tmp_path_factory):
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.ingest import run_ingest
 
     tmp = tmp_path_factory.mktemp("independent-incremental")
     with ContractServer(drop_dir=tmp / "drop", token_uses=5) as server:
@@ -51,7 +51,7 @@ def incremental(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.ingest import run_ingest
 
     tmp = tmp_path_factory.mktemp("independent-snapshot")
     with ContractServer() as server:
@@ -151,7 +151,7 @@ def assert_lakehouse_matches(world: World, mode: str, datasets) -> None:
 # -- the contract as data ------------------------------------------------------------------------
 
 def test_creditlake_contract_is_the_contract_text():
-    """creditlake.contract against the independent reading of the same text."""
+    """creditlake.core.contract against the independent reading of the same text."""
     assert {p.name: (p.prefix, tuple(d.name for d in p.datasets)) for p in contract.API_PLATFORMS} == PLATFORMS
     for name, (key, fields) in SCHEMA.items():
         ds = contract.dataset(name)

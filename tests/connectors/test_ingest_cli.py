@@ -6,7 +6,7 @@ import socket
 
 from typer.testing import CliRunner
 
-from connectors.cli import app
+from creditlake.connectors.cli import app
 
 
 def test_missing_configuration_names_the_variable(monkeypatch):

@@ -2,7 +2,7 @@
 partial batch was ever visible and that the final state is exactly the planted truth.
 
 The crash is real: a subprocess runs run_ingest with CREDITLAKE_CRASH_AT=<point>:<n>
-and dies with os._exit(137) there (connectors.crashpoints); the recovery is an
+and dies with os._exit(137) there (creditlake.core.crashpoints); the recovery is an
 ordinary run in this process.
 """
 
@@ -62,7 +62,7 @@ def test_every_crash_point_is_covered():
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     out = tmp_path_factory.mktemp("crash-sim") / "sim"
     generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS)
@@ -89,8 +89,8 @@ def _logged_published(datasets) -> dict[tuple[str, str], int]:
                          ids=[f"{s[0]}:{s[1]}-{s[3] or s[2]}" for s in SCENARIOS]
                          + [f"{s[0]}:{s[1]}-{s[3] or s[2]}-{s[4]}-in-parts" for s in IN_PARTS])
 def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset, mode, part_rows):
-    from connectors.ingest import run_ingest
-    from simulator.server import SimulatorServer
+    from creditlake.connectors.ingest import run_ingest
+    from creditlake.simulator.server import SimulatorServer
 
     server = SimulatorServer(sim, seed=SEED, fault_rate=0.0, drop=tmp_path / "drop").start()
     try:

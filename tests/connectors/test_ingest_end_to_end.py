@@ -24,7 +24,7 @@ PART_ROWS = {"incremental": "500", "snapshot": "400"}  # most datasets: several 
 
 @pytest.fixture(scope="session")
 def sim_data(tmp_path_factory) -> Path:
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     out = tmp_path_factory.mktemp("connectors-sim") / "sim"
     generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS)
@@ -32,8 +32,8 @@ def sim_data(tmp_path_factory) -> Path:
 
 
 def _world(sim_data: Path, tmp: Path, mode: str):
-    from connectors.ingest import run_ingest
-    from simulator.server import SimulatorServer
+    from creditlake.connectors.ingest import run_ingest
+    from creditlake.simulator.server import SimulatorServer
 
     server = SimulatorServer(sim_data, seed=SEED, fault_rate=FAULT_RATE, drop=tmp / "drop").start()
     env = server_env(server, tmp / "warehouse")
@@ -65,7 +65,7 @@ def test_incremental_with_faults_is_exact(sim_data, incremental):
 
 
 def test_rerun_of_the_same_window_changes_nothing(sim_data, incremental):
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.ingest import run_ingest
 
     server, _, _ = incremental
     before = bronze_counts(), {k: len(v) for k, v in quarantined().items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 
-from connectors.landed import read_landed
-from connectors.records import REPLACEMENT
-from creditlake.contract import dataset
+from creditlake.connectors.landed import read_landed
+from creditlake.connectors.records import REPLACEMENT
+from creditlake.core.contract import dataset
 
 DS = dataset("penalties")
 HEADER = "penalty_id,uscc,decided_on,authority,category,amount,updated_at"

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.api import incremental_since, pull_incremental, pull_snapshot
-from connectors.errors import ConnectorError
-from connectors.landed import batches, split_manifest
-from connectors.landing import landing_root
-from connectors.records import REPLACEMENT
-from connectors.sources import source
+from creditlake.connectors.api import incremental_since, pull_incremental, pull_snapshot
+from creditlake.connectors.errors import ConnectorError
+from creditlake.connectors.landed import batches, split_manifest
+from creditlake.connectors.landing import landing_root
+from creditlake.connectors.records import REPLACEMENT
+from creditlake.connectors.sources import source
 from faultserver import SECRET, page
 
 SRC = source("tax", "taxpayers")

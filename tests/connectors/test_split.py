@@ -8,9 +8,9 @@ import json
 
 import pyarrow.compute as pc
 
-from creditlake.contract import dataset
-from connectors.landed import read_landed, split_files
-from connectors.split import part_count
+from creditlake.core.contract import dataset
+from creditlake.connectors.landed import read_landed, split_files
+from creditlake.connectors.split import part_count
 
 DS = dataset("taxpayers")
 HEADER = "taxpayer_id,taxpayer_kind,credit_rating,rating_year,updated_at,vip\n"

@@ -16,8 +16,8 @@ from airflow_world import ENTERPRISES, MONTHS, SEED, sim_data, simulator  # noqa
 @pytest.fixture
 def pipeline(simulator, tmp_path, monkeypatch):
     """Runs DAGs with dag.test() in a child process (Airflow reads its settings once per process)."""
-    from creditlake.orchestration.airflow_home import airflow_env, migrate
-    from creditlake.orchestration.settings import pipeline_env
+    from creditlake.devtools.airflow_home import airflow_env, migrate
+    from creditlake.devtools.settings import pipeline_env
 
     warehouse = tmp_path / "warehouse"
     env = {**airflow_env(tmp_path / "airflow"),
@@ -27,7 +27,7 @@ def pipeline(simulator, tmp_path, monkeypatch):
         monkeypatch.setenv(key, env[key])
 
     def run(*args: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "creditlake.orchestration.runner", *args],
+        done = subprocess.run([sys.executable, "-m", "creditlake.devtools.runner", *args],
                               env={**os.environ, **env}, capture_output=True, text=True, timeout=1500)
         lines = [l for l in done.stdout.splitlines() if l.startswith("RESULTS ")]
         assert done.returncode == 0 and lines, (done.stdout[-6000:] + "\n" + done.stderr[-6000:])

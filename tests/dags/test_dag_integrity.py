@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from creditlake.contract import PLATFORMS
+from creditlake.core.contract import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 EXPECTED = {f"ingest_{p.replace('-', '_')}" for p in PLATFORMS} | {"transform_dbt", "regulator_extract",
                                                                    "maintenance"}
-HEAVY = ("dbt", "great_expectations", "pyiceberg", "duckdb", "pandas", "connectors.ingest",
+HEAVY = ("dbt", "great_expectations", "pyiceberg", "duckdb", "pandas", "creditlake.connectors.ingest",
          "creditlake.lakehouse.read", "cosmos", "requests")
 
 # Runs in a fresh interpreter: Airflow is imported first (its own configuration I/O is
@@ -92,7 +92,7 @@ def test_shared_settings(dagbag):
 
 
 def test_ingestion_dag_per_platform_from_the_registry(dagbag):
-    from connectors.sources import SOURCES
+    from creditlake.connectors.sources import SOURCES
 
     for platform, sources in SOURCES.items():
         dag = dagbag.dags[f"ingest_{platform.replace('-', '_')}"]
@@ -108,7 +108,7 @@ def test_ingestion_dag_per_platform_from_the_registry(dagbag):
 
 
 def test_dbt_dag_waits_for_every_bronze_asset_and_holds_the_writer_pool(dagbag):
-    from creditlake.contract import DATASETS
+    from creditlake.core.contract import DATASETS
 
     dag = dagbag.dags["transform_dbt"]
     condition = dag.timetable.asset_condition
@@ -122,7 +122,7 @@ def test_dbt_dag_waits_for_every_bronze_asset_and_holds_the_writer_pool(dagbag):
 def test_extract_period_is_the_month_before_the_interval_end():
     from datetime import datetime, timezone
 
-    from creditlake.orchestration.extract import period_for
+    from creditlake.orchestration.regulator_extract_dag import period_for
 
     assert period_for(datetime(2026, 11, 3, 6, tzinfo=timezone.utc)) == "2026-10"
     assert period_for(datetime(2027, 1, 3, 6, tzinfo=timezone.utc)) == "2026-12"

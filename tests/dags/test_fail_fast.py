@@ -17,8 +17,8 @@ from airflow_world import SEED
 
 
 def test_a_wrong_client_secret_fails_the_ingestion_task_once_without_retry(simulator, tmp_path):
-    from creditlake.orchestration.airflow_home import airflow_env, migrate
-    from creditlake.orchestration.settings import pipeline_env
+    from creditlake.devtools.airflow_home import airflow_env, migrate
+    from creditlake.devtools.settings import pipeline_env
 
     warehouse = tmp_path / "warehouse"
     env = {**airflow_env(tmp_path / "airflow"),
@@ -26,7 +26,7 @@ def test_a_wrong_client_secret_fails_the_ingestion_task_once_without_retry(simul
            "CREDITLAKE_TAX_CLIENT_SECRET": "not-the-secret"}
     migrate(env)
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "creditlake.orchestration.runner", "--start", "2026-11-01",
+    done = subprocess.run([sys.executable, "-m", "creditlake.devtools.runner", "--start", "2026-11-01",
                            "--only", "ingest_tax"], env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=900)
     elapsed = time.monotonic() - started

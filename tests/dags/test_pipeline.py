@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from creditlake.contract import DATASETS
+from creditlake.core.contract import DATASETS
 
 
 # Marts about the pipeline's own runs (ingest log, freshness "now") change with every run by design.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from creditlake.config import environment
-from creditlake.contract import API_PLATFORMS
+from creditlake.core.config import environment
+from creditlake.core.contract import API_PLATFORMS
 
 ENTERPRISES, MONTHS, SEED = 200, 14, 7
 
@@ -15,10 +15,10 @@ def ingest_world(root: Path, **options) -> tuple[Path, dict[str, str]]:
     """Generate a world under root (generate()'s options, e.g. quarantined_enterprises), serve it
     and pull every platform through the connectors into root/warehouse. Returns (sim dir, the
     environment a build of that warehouse needs); os.environ is left as it was."""
-    from connectors.ingest import run_ingest
-    from creditlake.contract import PLATFORMS
-    from simulator.generator import generate
-    from simulator.server import SimulatorServer
+    from creditlake.connectors.ingest import run_ingest
+    from creditlake.core.contract import PLATFORMS
+    from creditlake.simulator.generator import generate
+    from creditlake.simulator.server import SimulatorServer
 
     sim = root / "sim"
     generate(out=sim, seed=SEED, enterprises=ENTERPRISES, months=MONTHS, **options)

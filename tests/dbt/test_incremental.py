@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.core.config import PROJECT_ROOT
 
 ENTERPRISES, MONTHS, SEED = 300, 16, 11
 
@@ -67,7 +67,7 @@ def _marts(db) -> dict[str, list[tuple]]:
 def incremental_and_full(tmp_path_factory):
     import os
 
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     bench = _bench()
     root = tmp_path_factory.mktemp("dbt_incremental")

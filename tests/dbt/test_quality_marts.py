@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from decimal import Decimal
 
-from creditlake.contract import OBSERVATIONS
+from creditlake.core.contract import OBSERVATIONS
 
 
 def test_orphan_mart_has_one_row_per_kind_and_the_default_threshold(marts):

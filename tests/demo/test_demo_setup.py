@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from connectors.http import PlatformClient
-from connectors.settings import platform_settings
-from connectors.sources import platform_sources
-from creditlake import demo
-from creditlake.config import environment
-from creditlake.contract import API_PLATFORMS
+from creditlake.connectors.http import PlatformClient
+from creditlake.connectors.settings import platform_settings
+from creditlake.connectors.sources import platform_sources
+from creditlake.devtools import demo
+from creditlake.core.config import environment
+from creditlake.core.contract import API_PLATFORMS
 
 
 def test_the_demo_uses_its_own_simulators_credentials_whatever_the_shell_holds(tmp_path):

@@ -105,7 +105,7 @@ class Demo:
 def _assert_stopped(demo: Demo, seconds: float, running: dict[int, str], signum: int) -> None:
     out = "".join(demo.lines)
     assert any("simulator serve" in c for c in running.values()), running  # the check saw the children
-    assert any("creditlake.orchestration.runner" in c for c in running.values()), running
+    assert any("creditlake.devtools.runner" in c for c in running.values()), running
     assert seconds < 10, f"{seconds:.1f} s"
     assert demo.proc.returncode == 128 + signum, out[-3000:]
     name = signal.Signals(signum).name

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pyarrow as pa
 import pytest
 
-from creditlake.lakehouse import schemas
+from creditlake.core import schemas
 from creditlake.lakehouse.catalog import table
 
 INGESTED = datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for feed-contract records, derived from `creditlake.contract`.
+"""Hypothesis strategies for feed-contract records, derived from `creditlake.core.contract`.
 
 A generated record (`Record`) keeps the value each field was *sent* as (`sent`: a Decimal
 with the places sent, a UTC datetime, a date, ...) and knows what bronze must hold for it
@@ -28,17 +28,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from creditlake import contract, uscc
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
-from creditlake.lakehouse import pii, schemas
-from expectations import frame, ranges
+from creditlake.core import contract, uscc
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.core import pii, schemas
+from creditlake.expectations import frame, ranges
 
 UTC = timezone.utc
 OLDEST_DAY = date(1949, 10, 1)  # ranges.OLDEST_DATE
 OLDEST_MONTH = (1990, 1)  # ranges.OLDEST_PERIOD
 LATEST_DAY = date(2100, 12, 31)  # ranges.LATEST_DATE
 PLACES = {MONEY: 2, NUM: 4}  # bronze scale: money decimal(18,2), num decimal(20,4)
-# creditlake trims text (creditlake.values.text) as Python's str.strip() does: generated text
+# creditlake trims text (creditlake.core.values.text) as Python's str.strip() does: generated text
 # never starts or ends with white space.
 
 

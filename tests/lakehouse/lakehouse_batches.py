@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timezone
 
 import pyarrow as pa
-from creditlake import contract, uscc
-from creditlake.batch import NOT_UTF8, NOT_UTF8_SEPARATOR, Batch
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, TS
+from creditlake.core import contract, uscc
+from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR, Batch
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, TS
 
 AS_OF = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 

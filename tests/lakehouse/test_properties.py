@@ -1,7 +1,7 @@
 """Property-based tests: contract-valid records are all published, each bad record is
 quarantined with its reason (contract sections 2 and 3).
 
-Records are generated from `creditlake.contract` (tests/lakehouse/contract_strategies.py),
+Records are generated from `creditlake.core.contract` (tests/lakehouse/contract_strategies.py),
 written as a platform sends them (JSON pages, jsonl.gz, csv.gz; the bank's csv.gz drop
 files), landed and published through the real path (connectors.landing -> connectors.landed
 -> connectors.ingest.publish_landed -> creditlake.lakehouse.publish: GX and Iceberg).
@@ -26,13 +26,14 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 import contract_strategies as cs
-from connectors.ingest import publish_landed
-from connectors.landed import commit_split, compact, split_files
-from connectors.landing import Staging, landing_root, rfc3339
-from creditlake import contract, lakehouse
-from creditlake.config import PROJECT_ROOT
-from creditlake.contract import DATE, MONEY, TS
-from creditlake.lakehouse import schemas
+from creditlake.connectors.ingest import publish_landed
+from creditlake.connectors.landed import commit_split, compact, split_files
+from creditlake.connectors.landing import Staging, landing_root, rfc3339
+from creditlake.core import contract
+from creditlake import lakehouse
+from creditlake.core.config import PROJECT_ROOT
+from creditlake.core.contract import DATE, MONEY, TS
+from creditlake.core import schemas
 from creditlake.lakehouse.catalog import NAMESPACES, catalog
 
 UTC = timezone.utc

@@ -135,7 +135,7 @@ def test_row_count_far_from_the_usual_is_held_and_release_publishes_it(monkeypat
 
 
 def test_row_count_of_a_batch_in_parts_is_judged_on_the_whole_batch(monkeypatch):
-    from creditlake.batch import part_id
+    from creditlake.core.batch import part_id
 
     monkeypatch.setattr(sys.modules["creditlake.lakehouse.publish"], "ROW_COUNT_SLACK", 0)
     for k in range(3):  # history: three snapshots of 40 rows, the last one in 4 parts of 10
@@ -169,7 +169,7 @@ def test_schema_drift_is_reported_and_optional_columns_may_be_absent():
 
 
 def test_personal_data_never_leaves_landing(tmp_path):
-    from expectations import build_data_docs
+    from creditlake.expectations import build_data_docs
 
     rows = [good_record("enterprises", i) for i in range(12)]
     rows[1]["status"] = "zombie"  # quarantined: its raw text must be pseudonymised too

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from creditlake import contract
-from expectations import build_data_docs, validate
-from expectations.validation import data_docs_index
+from creditlake.core import contract
+from creditlake.expectations import build_data_docs, validate
+from creditlake.expectations.validation import data_docs_index
 
 from lakehouse_batches import AS_OF, good_record, make_batch, make_uscc
 
@@ -147,7 +147,7 @@ def test_data_docs_index_is_built(shared_warehouse):
 
 
 def test_large_batches_validate_in_chunks_with_the_same_verdict(shared_warehouse, monkeypatch):
-    import expectations.validation as validation
+    import creditlake.expectations.validation as validation
 
     rows = [good_record("penalties", i) for i in range(25)]
     rows[3]["category"] = "speeding"

@@ -12,7 +12,7 @@ SEED, ENTERPRISES, MONTHS = 7, 200, 14
 @pytest.fixture(scope="session")
 def sim_data(tmp_path_factory) -> Path:
     """A generated data folder (seed 7, 200 enterprises, 14 months), built once per session."""
-    from simulator.generator import generate
+    from creditlake.simulator.generator import generate
 
     out = tmp_path_factory.mktemp("sim") / "data"
     generate(out=out, seed=SEED, enterprises=ENTERPRISES, months=MONTHS, quiet=True)

@@ -28,8 +28,8 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from creditlake.contract import API_PLATFORMS, DATASETS
-from simulator.server import SimulatorServer
+from creditlake.core.contract import API_PLATFORMS, DATASETS
+from creditlake.simulator.server import SimulatorServer
 
 RATE = 0.2
 PLATFORM_OF = {d.name: p for p in API_PLATFORMS for d in p.datasets}

@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from creditlake.contract import API_PLATFORMS, DATASETS, DATE, INT, MONEY, NUM, PERIOD, TS
-from simulator.server import SimulatorServer
+from creditlake.core.contract import API_PLATFORMS, DATASETS, DATE, INT, MONEY, NUM, PERIOD, TS
+from creditlake.simulator.server import SimulatorServer
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 ROWS = 60

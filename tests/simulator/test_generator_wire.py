@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from simulator import gen_common as gc
-from simulator.generator import SortedFeed, feed_columns
+from creditlake.simulator import gen_common as gc
+from creditlake.simulator.generator import SortedFeed, feed_columns
 
 RNG = np.random.default_rng(11)
 

@@ -1,5 +1,5 @@
 {# Observations of validation per dataset, batch, rule and field: published rows that a check
-   stricter than the contract observed (creditlake.contract.OBSERVATIONS), from the ingest
+   stricter than the contract observed (creditlake.core.contract.OBSERVATIONS), from the ingest
    log's JSON {"rule:field": rows}. They are published, not quarantined (only the rules of
    contract section 3 quarantine), so they are counted here for data engineers to follow. #}
 with entries as (

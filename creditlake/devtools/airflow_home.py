@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.core.config import PROJECT_ROOT
 from creditlake.orchestration.defaults import (DUCKDB_POOL, DUCKDB_POOL_SLOTS, ICEBERG_MAINTENANCE_POOL)
 
 POOLS = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.core.config import PROJECT_ROOT
 
 
 def pipeline_env(sim_url: str, sim_seed: int, drop: Path, warehouse: Path, pii_key: str) -> dict[str, str]:
     """Environment variables that point every connector at one simulator and one warehouse."""
-    from creditlake.contract import API_PLATFORMS
+    from creditlake.core.contract import API_PLATFORMS
 
     settings = {
         "CREDITLAKE_WAREHOUSE": str(warehouse),

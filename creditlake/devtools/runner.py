@@ -18,7 +18,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from creditlake.config import PROJECT_ROOT
+from creditlake.core.config import PROJECT_ROOT
 
 log = logging.getLogger("creditlake.runner")
 
@@ -81,7 +81,7 @@ class DagRunner:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m creditlake.orchestration.runner --start 2026-11-01 --days 2 [--extract 2026-10]`
+    """`python -m creditlake.devtools.runner --start 2026-11-01 --days 2 [--extract 2026-10]`
 
     Runs the DAGs for a sequence of days in this process (Airflow must be configured by
     the environment, see airflow_home.airflow_env); prints progress lines and one JSON line
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.migrate:
         import os
 
-        from creditlake.orchestration.airflow_home import migrate
+        from creditlake.devtools.airflow_home import migrate
 
         progress("step_start", step="airflow_db")
         started = time.perf_counter()

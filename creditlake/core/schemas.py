@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from creditlake import contract
-from creditlake.values import ARROW_TYPES, UTC_TS  # noqa: F401  (the bronze types)
+from creditlake.core import contract
+from creditlake.core.values import ARROW_TYPES, UTC_TS  # noqa: F401  (the bronze types)
 
 LINEAGE = [
     pa.field("_batch_id", pa.string()),
@@ -51,7 +51,7 @@ QUARANTINE = pa.schema([
     pa.field("batch_id", pa.string()),
     pa.field("row_number", pa.int64()),  # 0-based position in the batch as received
     pa.field("record_key", pa.string()),  # JSON object of the key fields (PII pseudonymised)
-    pa.field("reason_codes", pa.string()),  # comma list of creditlake.contract.REASONS keys
+    pa.field("reason_codes", pa.string()),  # comma list of creditlake.core.contract.REASONS keys
     pa.field("reason_detail", pa.string()),
     pa.field("raw", pa.string()),  # the record as received, PII fields pseudonymised
     pa.field("source", pa.string()),
@@ -78,7 +78,7 @@ INGEST_LOG = pa.schema([
     pa.field("finished_at", UTC_TS),
     pa.field("landing_manifest", pa.string()),
     # JSON {"rule:field": rows} of the published rows that a check stricter than the contract
-    # observed (creditlake.contract.OBSERVATIONS); they are published all the same
+    # observed (creditlake.core.contract.OBSERVATIONS); they are published all the same
     pa.field("observations", pa.string()),
-    pa.field("scope", pa.string()),  # the bank of a drop file (creditlake.batch.Batch.scope)
+    pa.field("scope", pa.string()),  # the bank of a drop file (creditlake.core.batch.Batch.scope)
 ])

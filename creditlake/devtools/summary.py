@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from creditlake.config import PROJECT_ROOT, warehouse_dir
-from creditlake.contract import DATASETS, PLATFORMS
+from creditlake.core.config import PROJECT_ROOT, warehouse_dir
+from creditlake.core.contract import DATASETS, PLATFORMS
 
 
 def published_marts() -> Path:

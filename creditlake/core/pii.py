@@ -14,8 +14,8 @@ import json
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake import contract
-from creditlake.config import env
+from creditlake.core import contract
+from creditlake.core.config import env
 
 
 class PiiKeyMissing(RuntimeError):

@@ -32,7 +32,7 @@ def maintenance_dag():
         @task(pool=ICEBERG_MAINTENANCE_POOL)
         def compact_tables() -> dict:
             from creditlake import lakehouse
-            from creditlake.contract import DATASETS
+            from creditlake.core.contract import DATASETS
 
             # Bronze and the ingest log get a commit per batch: many small files.
             with fail_without_retry():  # every task here reads settings (warehouse, catalog)
@@ -47,8 +47,8 @@ def maintenance_dag():
 
         @task
         def landing_retention() -> dict:
-            from connectors.landing import prune_landing
-            from connectors.settings import landing_retention_days
+            from creditlake.connectors.landing import prune_landing
+            from creditlake.connectors.settings import landing_retention_days
 
             with fail_without_retry():  # e.g. CREDITLAKE_LANDING_RETENTION_DAYS=abc
                 days = landing_retention_days()
@@ -58,7 +58,7 @@ def maintenance_dag():
         @task
         def data_docs() -> str:
             """Re-render Great Expectations Data Docs from the day's validation results."""
-            import expectations
+            from creditlake import expectations
 
             with fail_without_retry():
                 return str(expectations.build_data_docs())

@@ -3,7 +3,7 @@
 Watcher mode runs `dbt build` once (the producer task, dbt in-process via dbtRunner) and
 turns each model's task into a sensor that succeeds when dbt reports that node done, so
 dbt's start-up (~4 s) is paid once, not once per model. It is measured against the single
-`dbt build` task of creditlake.orchestration.transform by bench/bench_dbt_dag.py; the DAG
+`dbt build` task of creditlake.orchestration.transform_dag by bench/bench_dbt_dag.py; the DAG
 shipped in dags/ is the faster one (see docs/runbook.md for the figures and the reason).
 
 Cosmos renders the graph from dbt's manifest when the DAG is parsed, so this factory reads
@@ -26,7 +26,7 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
 
     from creditlake.transform import DBT_PROJECT
 
-    from creditlake.config import warehouse_dir
+    from creditlake.core.config import warehouse_dir
 
     # Where creditlake.transform.dbt_args puts dbt's artefacts (`dbt parse` writes the manifest).
     target = warehouse_dir() / "marts" / "dbt" / "target"

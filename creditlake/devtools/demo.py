@@ -9,12 +9,12 @@ process group) of its own:
 2. generate the simulated data (once; same seed, same bytes): `creditlake simulator generate`;
 3. start the simulator on a free loopback port: `creditlake simulator serve`, given the
    credentials the pipeline will present;
-4. the Airflow runs, `python -m creditlake.orchestration.runner --migrate ...`: migrate
+4. the Airflow runs, `python -m creditlake.devtools.runner --migrate ...`: migrate
    Airflow's database and create the pools, then for each simulated day run every ingestion
    DAG, the dbt DAG and the maintenance DAG with dag.test() (real task runs, recorded in the
    metadata database, visible in the UI afterwards), moving the simulator's clock on between
    days; then the regulator-extract DAG for the last complete month, once it is due (the 3rd);
-5. print the summary (creditlake.orchestration.summary).
+5. print the summary (creditlake.devtools.summary).
 
 Why a supervisor: dag.test() runs each task in the calling process, and Airflow's task runner
 replaces the SIGTERM handler while a task runs and records a KeyboardInterrupt as a task
@@ -48,7 +48,7 @@ from typing import BinaryIO
 import typer
 from rich.console import Console
 
-from creditlake.config import demo_dir
+from creditlake.core.config import demo_dir
 
 console = Console()
 DEMO_PII_KEY = "creditlake-demo-pii-key-not-for-production"
@@ -68,7 +68,7 @@ DEMO_KNOBS = ("CREDITLAKE_DEMO_DIR", "CREDITLAKE_DEMO_UI_PORT")
 # How long a child's process group gets between SIGTERM and SIGKILL. Under dag.test() the
 # runner ignores SIGTERM while a task runs (see above), so this is its usual end: short.
 GRACE_SECONDS = 3.0
-EXTRACT_DAY = 3  # regulator_extract runs on the 3rd of a month (creditlake.orchestration.extract)
+EXTRACT_DAY = 3  # regulator_extract runs on the 3rd of a month (creditlake.orchestration.regulator_extract_dag)
 
 
 def free_port() -> int:
@@ -79,8 +79,8 @@ def free_port() -> int:
 
 def demo_settings(root: Path, sim_url: str, sim_seed: int, ui_port: int = 8080) -> dict[str, str]:
     """Every environment variable the pipeline and Airflow read, for the demo's embedded set-up."""
-    from creditlake.orchestration.airflow_home import airflow_env
-    from creditlake.orchestration.settings import pipeline_env
+    from creditlake.devtools.airflow_home import airflow_env
+    from creditlake.devtools.settings import pipeline_env
 
     settings = airflow_env(root / "airflow", api_port=ui_port)
     settings["CREDITLAKE_DEMO_DIR"] = str(root)
@@ -328,7 +328,7 @@ def prepare(sup: Supervisor, root: Path, shell: Mapping[str, str], log: BinaryIO
 def run_airflow(sup: Supervisor, setup: DemoSetup, days: int, extract: str | None) -> tuple[dict, str | None]:
     """Step 4 in a child process; shows its progress lines, logs everything else. Returns the
     runner's results and, when a DAG run failed, the runner's message."""
-    cmd = [sys.executable, "-m", "creditlake.orchestration.runner", "--migrate",
+    cmd = [sys.executable, "-m", "creditlake.devtools.runner", "--migrate",
            "--start", f"{setup.clock:%Y-%m-%d}", "--days", str(days), "--sim-url", setup.simulator.url]
     if extract:
         cmd += ["--extract", extract]
@@ -432,7 +432,7 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
                 _print_task_failures(alerts_before)
             sup.end([setup.simulator.proc])
 
-            from creditlake.orchestration.summary import print_summary
+            from creditlake.devtools.summary import print_summary
 
             timings = {**setup.timings, **results.get("timings", {}), "total": time.perf_counter() - started}
             summary = print_summary(console, root, period, results.get("results", {}), timings)

@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from creditlake.orchestration.airflow_home import airflow_bin, airflow_env, migrate
+from creditlake.devtools.airflow_home import airflow_bin, airflow_env, migrate
 
 PG = dict(host="127.0.0.1", port=5432, user="postgres")
 

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
+from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 ARROW_TYPES = {

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from connectors.sources import SOURCES
-from creditlake.contract import Platform
+from creditlake.connectors.sources import SOURCES
+from creditlake.core.contract import Platform
 from creditlake.orchestration.assets import bronze_alias, bronze_asset
 from creditlake.orchestration.defaults import START_DATE, default_args, fail_without_retry, tags
 
@@ -88,7 +88,7 @@ def ingestion_dag(platform: Platform):
 
 def ingest_and_announce(platform: Platform, dataset: str, mode: str, alias_events) -> dict:
     """The body of one mapped task: ingest one dataset, alert on held batches, emit its Asset event."""
-    from connectors.ingest import run_ingest
+    from creditlake.connectors.ingest import run_ingest
 
     from creditlake.orchestration.alerts import raise_alert
     from creditlake.orchestration.freshness import record_attempt, record_pull
