@@ -64,6 +64,8 @@ def _bronze_select(dataset: str, feed: Path, bad_ids: list[int], lo: dt.datetime
             cols.append(f"TIMESTAMPTZ '{hi.isoformat()}' AS _ingested_at")
         elif name == "_source":
             cols.append("'bench' AS _source")
+        elif name == "_bank_id":  # the simulated world has one bank
+            cols.append("'bank' AS _bank_id")
         elif name == "_record_hash":
             cols.append("md5(CAST(_row_id AS VARCHAR)) AS _record_hash")
         else:
