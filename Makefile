@@ -7,7 +7,7 @@ SCALE  ?= full
 # are built once). `make test PYTEST_WORKERS=0` runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -19,7 +19,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: install
 	$(BIN)/creditlake demo
 
-test: install
+# The same checks as .pre-commit-config.yaml: style, the layer rule, the dbt SQL.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models macros
+
+test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: install

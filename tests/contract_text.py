@@ -1,4 +1,4 @@
-"""The feed contract's sections 1, 2 and 5 as data, read from /work/shared/feed-contract.md alone.
+"""The feed contract's sections 1, 2 and 5 as data, transcribed from docs/feed-contract.md alone.
 
 Nothing here comes from creditlake or the simulator: the platforms, datasets, keys, fields,
 types, required flags, code lists and personal fields are copied from the contract's text, and

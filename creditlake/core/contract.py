@@ -1,4 +1,4 @@
-"""The feed contract (../shared/feed-contract.md) as data.
+"""The feed contract (docs/feed-contract.md, a copy of the platforms' ../shared/feed-contract.md) as data.
 
 Every platform, dataset, key, field type, required flag, code list and personal-data
 flag lives here once. The simulator serves it, the connectors pull and type it, the
