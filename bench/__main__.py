@@ -1,8 +1,8 @@
 """Run the benchmarks. Every figure is printed beside a baseline measured in the same run.
 
-    python -m bench              # all benchmarks at full scale (100,000 enterprises x 36 months)
-    python -m bench small        # a quick pass at small scale
-    python -m bench full api     # only bench/bench_api.py
+python -m bench              # all benchmarks at full scale (100,000 enterprises x 36 months)
+python -m bench small        # a quick pass at small scale
+python -m bench full api     # only bench/bench_api.py
 """
 
 from __future__ import annotations

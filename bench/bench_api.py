@@ -37,11 +37,15 @@ PAGE_SIZE = 5000
 def _data(scale: str) -> Path:
     enterprises, months = SCALES[scale]
     # the full-scale folder is the one bench_ingest uses too: generated once for both
-    data = PROJECT_ROOT / ".bench" / ("sim-full" if scale == "full" else f"sim-{enterprises}x{months}")
+    data = (
+        PROJECT_ROOT / ".bench" / ("sim-full" if scale == "full" else f"sim-{enterprises}x{months}")
+    )
     if not (data / "meta.json").exists():
         from creditlake.simulator.generator import generate
 
-        print(f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True)
+        print(
+            f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True
+        )
         generate(out=data, seed=SEED, enterprises=enterprises, months=months)
     return data
 
@@ -65,8 +69,10 @@ def _token(url: str) -> dict:
     from creditlake.simulator.server import default_credentials
 
     cid, secret = default_credentials(PLATFORMS["utility"], SEED)
-    r = requests.post(url + "/oauth/token",
-                      data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+    r = requests.post(
+        url + "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+    )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -78,14 +84,16 @@ def _wait_up(url: str, proc) -> None:
             return
         except requests.RequestException:  # not listening yet, or still writing the bank drop
             if not proc.is_alive():
-                raise RuntimeError("simulator process died")
+                raise RuntimeError("simulator process died") from None
             time.sleep(0.1)
     raise RuntimeError("simulator did not come up")
 
 
 def _pull(http: requests.Session, url: str, headers: dict, expected: int) -> int:
     rows, cursor = 0, None
-    with Progress(TextColumn("   pull"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+    with Progress(
+        TextColumn("   pull"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    ) as bar:
         task = bar.add_task("pull", total=expected)
         while True:
             params = {"page_size": PAGE_SIZE, **({"cursor": cursor} if cursor else {})}
@@ -104,7 +112,9 @@ def main(scale: str = "small") -> None:
     meta = json.loads((data / "meta.json").read_text())
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(data), port), daemon=True)
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(str(data), port), daemon=True
+    )
     proc.start()
     try:
         _wait_up(url, proc)
@@ -113,7 +123,9 @@ def main(scale: str = "small") -> None:
         feed = data / "feeds" / f"{DATASET}.parquet"
 
         started = time.perf_counter()  # first request: the server loads and encodes the feed once
-        http.get(url + PREFIX + "/" + DATASET, params={"page_size": 1}, headers=headers, timeout=3600).raise_for_status()
+        http.get(
+            url + PREFIX + "/" + DATASET, params={"page_size": 1}, headers=headers, timeout=3600
+        ).raise_for_status()
         load_s = time.perf_counter() - started
 
         base_s = float("inf")
@@ -129,33 +141,52 @@ def main(scale: str = "small") -> None:
         api_s = time.perf_counter() - started
         assert rows == base_rows, f"pulled {rows} rows, the feed has {base_rows} visible"
         api_rate, base_rate = rows / api_s, base_rows / base_s
-        print(f"   server load+encode {DATASET}: {table.num_rows:,} versions in {load_s:.1f} s", flush=True)
-        print(f"   API pull {DATASET} page_size {PAGE_SIZE}: {rows:,} rows in {api_s:.1f} s = {api_rate:,.0f} rows/s; "
-              f"baseline pyarrow read of the feed: {base_rate:,.0f} rows/s; ratio {api_rate / base_rate:.3f}", flush=True)
+        print(
+            f"   server load+encode {DATASET}: {table.num_rows:,} versions in {load_s:.1f} s",
+            flush=True,
+        )
+        print(
+            f"   API pull {DATASET} page_size {PAGE_SIZE}: {rows:,} rows in {api_s:.1f} s = {api_rate:,.0f} rows/s; "
+            f"baseline pyarrow read of the feed: {base_rate:,.0f} rows/s; ratio {api_rate / base_rate:.3f}",
+            flush=True,
+        )
 
         started = time.perf_counter()
-        listing = http.get(url + PREFIX + "/" + DATASET + "/snapshots", headers=headers, timeout=3600).json()
+        listing = http.get(
+            url + PREFIX + "/" + DATASET + "/snapshots", headers=headers, timeout=3600
+        ).json()
         build_s = time.perf_counter() - started
         files = listing["snapshots"][0]["files"]
         total = sum(f["bytes"] for f in files)
         with tempfile.TemporaryDirectory(dir=PROJECT_ROOT / ".bench") as tmp:
             started = time.perf_counter()
             for i, f in enumerate(files):
-                with http.get(url + f["url"], stream=True, timeout=600) as r, open(Path(tmp) / f"dl{i}", "wb") as out:
+                with (
+                    http.get(url + f["url"], stream=True, timeout=600) as r,
+                    open(Path(tmp) / f"dl{i}", "wb") as out,
+                ):
                     r.raise_for_status()
                     for chunk in r.iter_content(1 << 20):
                         out.write(chunk)
             dl_s = time.perf_counter() - started
-            sources = [data / "snapshots" / f["url"].split("?")[0].removeprefix("/files/") for f in files]
+            sources = [
+                data / "snapshots" / f["url"].split("?")[0].removeprefix("/files/") for f in files
+            ]
             started = time.perf_counter()
             for i, src in enumerate(sources):
                 shutil.copyfile(src, Path(tmp) / f"cp{i}")
             cp_s = time.perf_counter() - started
         mb = total / 1e6
-        print(f"   snapshot build (first request, cached after): {listing['snapshots'][0]['files'][0]['format']}, "
-              f"{len(files)} file(s), {mb:,.1f} MB in {build_s:.1f} s", flush=True)
-        print(f"   snapshot download: {mb / dl_s:,.0f} MB/s; baseline disk copy: {mb / cp_s:,.0f} MB/s; "
-              f"ratio {(mb / dl_s) / (mb / cp_s):.3f}", flush=True)
+        print(
+            f"   snapshot build (first request, cached after): {listing['snapshots'][0]['files'][0]['format']}, "
+            f"{len(files)} file(s), {mb:,.1f} MB in {build_s:.1f} s",
+            flush=True,
+        )
+        print(
+            f"   snapshot download: {mb / dl_s:,.0f} MB/s; baseline disk copy: {mb / cp_s:,.0f} MB/s; "
+            f"ratio {(mb / dl_s) / (mb / cp_s):.3f}",
+            flush=True,
+        )
     finally:
         proc.terminate()
         proc.join(timeout=10)

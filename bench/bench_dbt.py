@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,11 +34,11 @@ SCALES = {"full": (100_000, 36), "mid": (20_000, 36), "small": (2_000, 24)}
 SEED = 7
 
 
-def _bronze_select(dataset: str, feed: Path, bad_ids: list[int], lo: dt.datetime | None,
-                   hi: dt.datetime) -> str:
+def _bronze_select(
+    dataset: str, feed: Path, bad_ids: list[int], lo: dt.datetime | None, hi: dt.datetime
+) -> str:
     """SQL reading one feed's rows visible in (lo, hi], cast to the bronze schema."""
-    from creditlake.core import contract
-    from creditlake.core import schemas
+    from creditlake.core import contract, schemas
     from creditlake.lakehouse.views import _duck_type
 
     ds = contract.dataset(dataset)
@@ -73,8 +72,13 @@ def _bronze_select(dataset: str, feed: Path, bad_ids: list[int], lo: dt.datetime
     return f"SELECT {', '.join(cols)} FROM read_parquet('{feed}') WHERE {' AND '.join(where)}"
 
 
-def load_bronze(sim_dir: Path, bronze_dir: Path, duckdb_path: Path, clock: dt.datetime,
-                since: dt.datetime | None = None) -> dict[str, int]:
+def load_bronze(
+    sim_dir: Path,
+    bronze_dir: Path,
+    duckdb_path: Path,
+    clock: dt.datetime,
+    since: dt.datetime | None = None,
+) -> dict[str, int]:
     """Write the feed rows visible in (since, clock] as new bronze Parquet files and (re)create
     the bronze views in `duckdb_path` over every file written so far."""
     import duckdb
@@ -83,14 +87,20 @@ def load_bronze(sim_dir: Path, bronze_dir: Path, duckdb_path: Path, clock: dt.da
     from creditlake.core import contract
     from creditlake.lakehouse.views import _select, exported_tables
 
-    bad = pq.read_table(sim_dir / "truth" / "bad_records.parquet", columns=["dataset", "_row_id"]).to_pylist()
+    bad = pq.read_table(
+        sim_dir / "truth" / "bad_records.parquet", columns=["dataset", "_row_id"]
+    ).to_pylist()
     bad_by_dataset: dict[str, list[int]] = {}
     for row in bad:
         bad_by_dataset.setdefault(row["dataset"], []).append(int(row["_row_id"]))
     written = {}
     con = duckdb.connect()
     for dataset in contract.DATASETS:
-        feed = sim_dir / ("bank" if contract.dataset(dataset).platform == "bank" else "feeds") / f"{dataset}.parquet"
+        feed = (
+            sim_dir
+            / ("bank" if contract.dataset(dataset).platform == "bank" else "feeds")
+            / f"{dataset}.parquet"
+        )
         out = bronze_dir / dataset / f"{clock:%Y%m%dT%H%M%S}.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         sql = _bronze_select(dataset, feed, bad_by_dataset.get(dataset, []), since, clock)
@@ -99,10 +109,16 @@ def load_bronze(sim_dir: Path, bronze_dir: Path, duckdb_path: Path, clock: dt.da
     con.close()
     statements = ["CREATE SCHEMA IF NOT EXISTS bronze"]
     for view, (_, schema) in exported_tables().items():
-        files = sorted(str(p) for p in (bronze_dir / view).glob("*.parquet")) if (bronze_dir / view).exists() else []
+        files = (
+            sorted(str(p) for p in (bronze_dir / view).glob("*.parquet"))
+            if (bronze_dir / view).exists()
+            else []
+        )
         statements.append(f'CREATE OR REPLACE VIEW bronze."{view}" AS {_select(schema, files)}')
-    statements.append("CREATE OR REPLACE TABLE bronze._snapshots AS SELECT 'bench' AS table_name, "
-                      "CAST(NULL AS BIGINT) AS snapshot_id, now() AS exported_at")
+    statements.append(
+        "CREATE OR REPLACE TABLE bronze._snapshots AS SELECT 'bench' AS table_name, "
+        "CAST(NULL AS BIGINT) AS snapshot_id, now() AS exported_at"
+    )
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(duckdb_path)) as db:
         for sql in statements:
@@ -186,7 +202,10 @@ def dbt_build(warehouse: Path, label: str) -> float:
 def slowest(run_results: Path, n: int = 8) -> list[tuple[str, float]]:
     """The n nodes that took longest in a dbt run (name, seconds)."""
     nodes = json.loads(run_results.read_text())["results"]
-    timed = sorted(((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in nodes), key=lambda t: -t[1])
+    timed = sorted(
+        ((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in nodes),
+        key=lambda t: -t[1],
+    )
     return timed[:n]
 
 
@@ -211,7 +230,9 @@ def main(scale: str = "small") -> None:
     saved = os.environ.get("CREDITLAKE_WAREHOUSE")
     try:
         rows = load_bronze(sim, warehouse / "bronze", db, clock)
-        console.print(f"bronze at {clock:%Y-%m-%d}: {sum(rows.values()):,} rows in {len(rows)} tables")
+        console.print(
+            f"bronze at {clock:%Y-%m-%d}: {sum(rows.values()):,} rows in {len(rows)} tables"
+        )
         base_seconds, panel_rows = baseline(db)
         first = dbt_build(warehouse, "first")
         day = clock + dt.timedelta(days=1)
@@ -234,19 +255,41 @@ def main(scale: str = "small") -> None:
         print(f"  {label}".ljust(72) + f"{seconds:8.1f} s   = {ratio}")
 
     print(f"bench_dbt {scale}: {enterprises:,} enterprises x {months} months")
-    print(f"  baseline: one DuckDB SQL script, monthly panel ({panel_rows:,} rows)".ljust(72) + f"{base_seconds:8.1f} s")
-    line("dbt build, first run (models, seeds, snapshot, data tests)", first, f"{first / base_seconds:.1f} x baseline")
-    runs = [("daily run after one simulated day, the month-end day", second, new_rows),
-            ("a further ordinary day", ordinary, ordinary_rows),
-            ("a further week", weekly, week_rows)]
-    line("dbt build with no new data (the fixed cost of a run)", nothing_new, f"{nothing_new / first:.2f} x first run")
+    print(
+        f"  baseline: one DuckDB SQL script, monthly panel ({panel_rows:,} rows)".ljust(72)
+        + f"{base_seconds:8.1f} s"
+    )
+    line(
+        "dbt build, first run (models, seeds, snapshot, data tests)",
+        first,
+        f"{first / base_seconds:.1f} x baseline",
+    )
+    runs = [
+        ("daily run after one simulated day, the month-end day", second, new_rows),
+        ("a further ordinary day", ordinary, ordinary_rows),
+        ("a further week", weekly, week_rows),
+    ]
+    line(
+        "dbt build with no new data (the fixed cost of a run)",
+        nothing_new,
+        f"{nothing_new / first:.2f} x first run",
+    )
     for label, seconds, rows in runs:
-        line(f"dbt build, {label} (+{sum(rows.values()):,} bronze rows)", seconds, f"{seconds / first:.2f} x first run")
+        line(
+            f"dbt build, {label} (+{sum(rows.values()):,} bronze rows)",
+            seconds,
+            f"{seconds / first:.2f} x first run",
+        )
     for label, seconds, rows in runs:
-        print(f"    {label}: {seconds - nothing_new:.1f} s above the fixed cost for {sum(rows.values()):,} new rows")
+        print(
+            f"    {label}: {seconds - nothing_new:.1f} s above the fixed cost for {sum(rows.values()):,} new rows"
+        )
     daily = root / "run_results_daily.json"
     if daily.exists():
-        print("  slowest nodes of the daily run: " + ", ".join(f"{name} {s:.1f} s" for name, s in slowest(daily)))
+        print(
+            "  slowest nodes of the daily run: "
+            + ", ".join(f"{name} {s:.1f} s" for name, s in slowest(daily))
+        )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ VARIANTS = ("transform_dbt", "transform_dbt_watcher")
 def main(scale: str = "small") -> None:
     source = Path(env("CREDITLAKE_BENCH_WAREHOUSE", str(demo_dir() / "warehouse")))
     if not (source / "catalog.db").exists():
-        print(f"   no bronze in {source}: run `make demo` first (or set CREDITLAKE_BENCH_WAREHOUSE)")
+        print(
+            f"   no bronze in {source}: run `make demo` first (or set CREDITLAKE_BENCH_WAREHOUSE)"
+        )
         return
     import os
 
@@ -41,9 +43,12 @@ def main(scale: str = "small") -> None:
     (root / "dags").mkdir(parents=True)
     (root / "dags" / "transform_variants.py").write_text(DAG_FILE)
     shutil.copytree(source, root / "warehouse", ignore=shutil.ignore_patterns("landing"))
-    settings = {"AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"), "CREDITLAKE_WAREHOUSE": str(root / "warehouse"),
-                "CREDITLAKE_PII_KEY": env("CREDITLAKE_PII_KEY", "bench-pii-key"),
-                "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt_project")}
+    settings = {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "CREDITLAKE_WAREHOUSE": str(root / "warehouse"),
+        "CREDITLAKE_PII_KEY": env("CREDITLAKE_PII_KEY", "bench-pii-key"),
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt_project"),
+    }
     os.environ.update(settings)
     from creditlake.transform import run_dbt
 
@@ -53,19 +58,25 @@ def main(scale: str = "small") -> None:
     with fresh_postgres_database("creditlake_bench") as database:
         cluster = AirflowCluster(root / "airflow", database, settings).start()
         try:
-            cluster.wait_for("both DAGs parsed", lambda: set(VARIANTS) <= cluster.parsed_dags(), timeout=300)
+            cluster.wait_for(
+                "both DAGs parsed", lambda: set(VARIANTS) <= cluster.parsed_dags(), timeout=300
+            )
             for dag_id in VARIANTS:
                 cluster.cli("dags", "unpause", "-y", dag_id)
             for i in range(rounds):
                 for dag_id in VARIANTS:  # alternate, so neither always runs on a warm cache
                     times[dag_id].append(_timed_run(cluster, dag_id, i))
-            tasks = cluster.sql("select count(distinct task_id) from task_instance where dag_id = %s",
-                                ("transform_dbt_watcher",))[0][0]
+            tasks = cluster.sql(
+                "select count(distinct task_id) from task_instance where dag_id = %s",
+                ("transform_dbt_watcher",),
+            )[0][0]
         finally:
             cluster.stop()
     single, watcher = min(times["transform_dbt"]), min(times["transform_dbt_watcher"])
     print(f"   dbt DAG, single `dbt build` task          : {single:7.1f} s  (baseline)")
-    print(f"   dbt DAG, cosmos watcher mode ({tasks} tasks): {watcher:7.1f} s  ({watcher / single:.2f}x the baseline)")
+    print(
+        f"   dbt DAG, cosmos watcher mode ({tasks} tasks): {watcher:7.1f} s  ({watcher / single:.2f}x the baseline)"
+    )
 
 
 def _timed_run(cluster, dag_id: str, i: int) -> float:

@@ -35,22 +35,34 @@ def main(scale: str = "small") -> None:
     enterprises, months = SCALES[scale]
     with tempfile.TemporaryDirectory(prefix="bench-generator-") as tmp:
         out = Path(tmp) / "sim"
-        gen_wall, gen_cpu = _timed(generate, out=out, seed=SEED, enterprises=enterprises, months=months, quiet=True)
+        gen_wall, gen_cpu = _timed(
+            generate, out=out, seed=SEED, enterprises=enterprises, months=months, quiet=True
+        )
         files = sorted([*out.glob("feeds/*.parquet"), *out.glob("bank/*.parquet")])
         tables = [pq.read_table(f) for f in files]
         rows = sum(t.num_rows for t in tables)
 
         def rewrite():
             for i, (file, table) in enumerate(zip(files, tables)):
-                pq.write_table(table, Path(tmp) / f"baseline-{i}.parquet", **parquet_options(file.stem))
+                pq.write_table(
+                    table, Path(tmp) / f"baseline-{i}.parquet", **parquet_options(file.stem)
+                )
 
         base_wall, base_cpu = _timed(rewrite)
     gen_rate, base_rate = rows / gen_wall, rows / base_wall
-    print(f"   generate {enterprises:,} enterprises x {months} months: {rows:,} rows in {gen_wall:.1f} s "
-          f"(cpu {gen_cpu:.1f} s) = {gen_rate:,.0f} rows/s", flush=True)
-    print(f"   baseline pyarrow write of the same tables: {base_wall:.1f} s (cpu {base_cpu:.1f} s) = {base_rate:,.0f} rows/s",
-          flush=True)
-    print(f"   generator / baseline: {gen_rate / base_rate:.2f} (wall), {base_cpu / max(gen_cpu, 1e-9):.2f} (cpu)", flush=True)
+    print(
+        f"   generate {enterprises:,} enterprises x {months} months: {rows:,} rows in {gen_wall:.1f} s "
+        f"(cpu {gen_cpu:.1f} s) = {gen_rate:,.0f} rows/s",
+        flush=True,
+    )
+    print(
+        f"   baseline pyarrow write of the same tables: {base_wall:.1f} s (cpu {base_cpu:.1f} s) = {base_rate:,.0f} rows/s",
+        flush=True,
+    )
+    print(
+        f"   generator / baseline: {gen_rate / base_rate:.2f} (wall), {base_cpu / max(gen_cpu, 1e-9):.2f} (cpu)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

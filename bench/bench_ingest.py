@@ -35,7 +35,9 @@ def _data(scale: str) -> Path:
     if not (data / "meta.json").exists():
         from creditlake.simulator.generator import generate
 
-        print(f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True)
+        print(
+            f"   generating {enterprises:,} enterprises x {months} months into {data}", flush=True
+        )
         generate(out=data, seed=SEED, enterprises=enterprises, months=months)
     return data
 
@@ -49,14 +51,17 @@ class _Report(Progress):
     def done(self, dataset: str, results) -> None:
         seconds = time.perf_counter() - self.started
         rows = sum(r.received for r in results)
-        print(f"   {time.strftime('%H:%M:%S')} {dataset:<26} {rows:>12,} rows {seconds:8.1f} s  {rows / max(seconds, 1e-9):>9,.0f} rows/s"
-              f"  {len(results)} batch(es)  peak RSS {_peak_rss_gb():.1f} GB", flush=True)
+        print(
+            f"   {time.strftime('%H:%M:%S')} {dataset:<26} {rows:>12,} rows {seconds:8.1f} s  {rows / max(seconds, 1e-9):>9,.0f} rows/s"
+            f"  {len(results)} batch(es)  peak RSS {_peak_rss_gb():.1f} GB",
+            flush=True,
+        )
 
 
 def _peak_rss_gb() -> float:
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def _run(platforms: list[str], mode: str) -> dict[str, tuple[int, float, float]]:
@@ -67,13 +72,17 @@ def _run(platforms: list[str], mode: str) -> dict[str, tuple[int, float, float]]
     for name in platforms:
         started = time.perf_counter()
         results = run_ingest(name, mode=mode, progress=_Report())
-        figures[name] = (sum(r.received for r in results), time.perf_counter() - started,
-                         sum(r.seconds for r in results))
+        figures[name] = (
+            sum(r.received for r in results),
+            time.perf_counter() - started,
+            sum(r.seconds for r in results),
+        )
     return figures
 
 
-def _total(figures: dict[str, tuple[int, float, float]], names=None,
-           connector_only: bool = False) -> tuple[int, float]:
+def _total(
+    figures: dict[str, tuple[int, float, float]], names=None, connector_only: bool = False
+) -> tuple[int, float]:
     picked = [figures[n] for n in (names or figures)]
     seconds = sum(s - (p if connector_only else 0) for _, s, p in picked)
     return sum(r for r, _, _ in picked), seconds
@@ -86,8 +95,12 @@ def _baseline(files: list[Path]) -> tuple[int, float]:
         started = time.perf_counter()
         for number, path in enumerate(files):
             header = pacsv.open_csv(path).schema.names
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.binary() for name in header}, strings_can_be_null=True))
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.binary() for name in header}, strings_can_be_null=True
+                ),
+            )
             pq.write_table(table, Path(out) / f"{number}.parquet")
             rows += table.num_rows
         return rows, time.perf_counter() - started
@@ -112,8 +125,12 @@ def _warm_imports() -> None:
     # Module imports (pyiceberg, Great Expectations) are a one-off per process, not throughput.
     import importlib
 
-    for module in ("creditlake.connectors.ingest", "creditlake.lakehouse.publish", "creditlake.expectations.validation",
-                   "great_expectations"):
+    for module in (
+        "creditlake.connectors.ingest",
+        "creditlake.lakehouse.publish",
+        "creditlake.expectations.validation",
+        "great_expectations",
+    ):
         importlib.import_module(module)
 
 
@@ -149,23 +166,29 @@ def main(scale: str = "small") -> None:
 
     base_rate = base_rows / base_seconds
     print(f"   peak RSS of the bench process (simulator server included): {_peak_rss_gb():.1f} GB")
-    print(f"   baseline     pyarrow csv.gz -> Parquet, no checks: {base_rows:,} rows in {base_seconds:.1f} s "
-          f"= {base_rate:,.0f} rows/s ({len(landed)} files)")
-    lines = [("snapshot     backfill, all datasets + bank drop", _total(snapshot)),
-             ("  of which    13 API datasets (bulk snapshot files)", _total(snapshot, api)),
-             ("  of which    bank drop (one batch per drop file)", _total(snapshot, ["bank"])),
-             ("incremental  API pull, 13 datasets (pages)", _total(incremental)),
-             ("connectors only (pull + land + parse; lakehouse.publish excluded):", None),
-             ("  snapshot    13 API datasets", _total(snapshot, api, connector_only=True)),
-             ("  incremental 13 API datasets", _total(incremental, connector_only=True))]
+    print(
+        f"   baseline     pyarrow csv.gz -> Parquet, no checks: {base_rows:,} rows in {base_seconds:.1f} s "
+        f"= {base_rate:,.0f} rows/s ({len(landed)} files)"
+    )
+    lines = [
+        ("snapshot     backfill, all datasets + bank drop", _total(snapshot)),
+        ("  of which    13 API datasets (bulk snapshot files)", _total(snapshot, api)),
+        ("  of which    bank drop (one batch per drop file)", _total(snapshot, ["bank"])),
+        ("incremental  API pull, 13 datasets (pages)", _total(incremental)),
+        ("connectors only (pull + land + parse; lakehouse.publish excluded):", None),
+        ("  snapshot    13 API datasets", _total(snapshot, api, connector_only=True)),
+        ("  incremental 13 API datasets", _total(incremental, connector_only=True)),
+    ]
     for label, figure in lines:
         if figure is None:
             print(f"   {label}")
             continue
         rows, seconds = figure
         rate = rows / seconds if seconds else 0.0
-        print(f"   {label}: {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s "
-              f"= {rate / base_rate:.3f} x baseline")
+        print(
+            f"   {label}: {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s "
+            f"= {rate / base_rate:.3f} x baseline"
+        )
 
 
 if __name__ == "__main__":

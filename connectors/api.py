@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from creditlake.core.crashpoints import crashpoint
 from creditlake.connectors.errors import ConnectorError
 from creditlake.connectors.http import PlatformClient, without_query
 from creditlake.connectors.landed import commit_split, compact, split_files
-from creditlake.connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, parse_ts, rfc3339
+from creditlake.connectors.landing import (
+    MANIFEST,
+    Staging,
+    dataset_dir,
+    is_published,
+    now_utc,
+    parse_ts,
+    rfc3339,
+)
 from creditlake.connectors.settings import page_size
-from creditlake.connectors.split import Split
 from creditlake.connectors.sources import INCREMENTAL, SNAPSHOT, Source
+from creditlake.connectors.split import Split
+from creditlake.core.crashpoints import crashpoint
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +76,9 @@ def incremental_since(watermark: str | None, start_from: str, lookback: timedelt
     return rfc3339(parse_ts(watermark) - lookback)
 
 
-def pull_incremental(client: PlatformClient, src: Source, since: str, previous: str | None,
-                     progress=None) -> tuple[Path, Split] | None:
+def pull_incremental(
+    client: PlatformClient, src: Source, since: str, previous: str | None, progress=None
+) -> tuple[Path, Split] | None:
     progress = progress or _Progress()
     fetched_at = now_utc()
     with Staging(src.platform, src.name) as stage:
@@ -82,7 +91,13 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
             page = client.get_json(src.path, params, check=_check_page)
             page_no += 1
             rows = len(page.doc["data"])
-            stage.write(f"page-{page_no:05d}.json", page.body, source=page.url, rows=rows, format="json-page")
+            stage.write(
+                f"page-{page_no:05d}.json",
+                page.body,
+                source=page.url,
+                rows=rows,
+                format="json-page",
+            )
             progress.advance(src.name, pages=1, rows=rows, bytes=len(page.body))
             as_of = _later(as_of, page.doc.get("as_of"))
             crashpoint("connectors.page_landed")
@@ -90,36 +105,57 @@ def pull_incremental(client: PlatformClient, src: Source, since: str, previous: 
             if not cursor:
                 break
             if cursor == previous_cursor:  # a server bug would otherwise loop for ever
-                raise ConnectorError(f"{client.platform}: {page.url} returned its own cursor as next_cursor; "
-                                     "the pull cannot advance")
+                raise ConnectorError(
+                    f"{client.platform}: {page.url} returned its own cursor as next_cursor; "
+                    "the pull cannot advance"
+                )
         as_of = rfc3339(as_of or fetched_at)
-        split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
+        split = split_files(
+            src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of
+        )
         if split.rows == 0:
             split.close()
             return None
-        batch_id = f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{split.content_digest[:8]}"
-        manifest_path = commit_split(stage, split, batch_id, {
-            "mode": INCREMENTAL, "format": "json-pages",
-            "request": {"method": "GET", "url": client.url(src.path),
-                        "params": {"updated_since": since, "page_size": size}, "pages": page_no},
-            "fetched_at": rfc3339(fetched_at), "as_of": as_of,
-            "watermark_from": since, "watermark_to": split.newest_cursor or previous})
+        batch_id = (
+            f"{src.name}-{INCREMENTAL}-{compact(since)}-{compact(as_of)}-{split.content_digest[:8]}"
+        )
+        manifest_path = commit_split(
+            stage,
+            split,
+            batch_id,
+            {
+                "mode": INCREMENTAL,
+                "format": "json-pages",
+                "request": {
+                    "method": "GET",
+                    "url": client.url(src.path),
+                    "params": {"updated_since": since, "page_size": size},
+                    "pages": page_no,
+                },
+                "fetched_at": rfc3339(fetched_at),
+                "as_of": as_of,
+                "watermark_from": since,
+                "watermark_to": split.newest_cursor or previous,
+            },
+        )
     crashpoint("connectors.landed")
     return manifest_path, split
 
 
 def server_clock(client: PlatformClient, src: Source) -> datetime:
     """The platform's own 'now' (its pages carry as_of): snapshots are listed by its date."""
-    probe = client.get_json(src.path, {"updated_since": rfc3339(datetime.now(timezone.utc)), "page_size": 1},
-                            check=_check_page)
+    probe = client.get_json(
+        src.path, {"updated_since": rfc3339(datetime.now(UTC)), "page_size": 1}, check=_check_page
+    )
     as_of = probe.doc.get("as_of")
     if not as_of:
         raise ConnectorError(f"{client.platform}: {probe.url} returned no as_of")
     return parse_ts(as_of)
 
 
-def pull_snapshot(client: PlatformClient, src: Source, progress=None,
-                  as_of_date: str | None = None) -> tuple[Path, Split | None]:
+def pull_snapshot(
+    client: PlatformClient, src: Source, progress=None, as_of_date: str | None = None
+) -> tuple[Path, Split | None]:
     """Land the newest snapshot as of the platform's date. If it is already landed and
     published, returns its manifest and None (nothing to parse or publish again)."""
     progress = progress or _Progress()
@@ -128,11 +164,17 @@ def pull_snapshot(client: PlatformClient, src: Source, progress=None,
     listing = client.get_json(src.snapshots_path, {"as_of": day}, check=_check_listing)
     snapshots = listing.doc["snapshots"]
     if not snapshots:
-        raise ConnectorError(f"{client.platform}: no snapshot of {src.name} as of {day} ({listing.url})")
-    snap = max(snapshots, key=lambda s: _later(None, s.get("as_of")) or datetime.min.replace(tzinfo=timezone.utc))
+        raise ConnectorError(
+            f"{client.platform}: no snapshot of {src.name} as of {day} ({listing.url})"
+        )
+    snap = max(
+        snapshots, key=lambda s: _later(None, s.get("as_of")) or datetime.min.replace(tzinfo=UTC)
+    )
     files = snap.get("files") or []
     as_of = _normalise_ts(snap.get("as_of"), fetched_at)
-    ident = hashlib.sha256("|".join([str(snap.get("snapshot_id"))] + [f["sha256"] for f in files]).encode())
+    ident = hashlib.sha256(
+        "|".join([str(snap.get("snapshot_id"))] + [f["sha256"] for f in files]).encode()
+    )
     batch_id = f"{src.name}-{SNAPSHOT}-{compact(as_of)}-{ident.hexdigest()[:8]}"
     landed = dataset_dir(src.platform, src.name) / batch_id
     if is_published(landed):
@@ -142,21 +184,52 @@ def pull_snapshot(client: PlatformClient, src: Source, progress=None,
             # keep the platform's file name (prefixed: names only need be unique per batch)
             remote = PurePosixPath(urlparse(entry["url"]).path).name or f"file.{entry['format']}"
             name = f"{number:05d}-{remote}"
-            size = client.download(entry["url"], stage.path(name), entry["sha256"],
-                                   on_bytes=lambda n: progress.advance(src.name, bytes=n))
-            stage.add(name, entry["sha256"].lower(), size, source=without_query(entry["url"]), format=entry["format"],
-                      rows=entry.get("rows"))
+            size = client.download(
+                entry["url"],
+                stage.path(name),
+                entry["sha256"],
+                on_bytes=lambda n: progress.advance(src.name, bytes=n),
+            )
+            stage.add(
+                name,
+                entry["sha256"].lower(),
+                size,
+                source=without_query(entry["url"]),
+                format=entry["format"],
+                rows=entry.get("rows"),
+            )
             progress.advance(src.name, pages=1, rows=int(entry.get("rows") or 0))
             crashpoint("connectors.snapshot_file_landed")
-        split = split_files(src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of)
+        split = split_files(
+            src.contract, src.platform, stage.dir, stage.files, cursor_not_after=as_of
+        )
         declared = sum(int(f.get("rows") or 0) for f in files)
         if declared and declared != split.rows:
-            log.warning("%s/%s: snapshot declares %d rows, files hold %d", src.platform, src.name,
-                        declared, split.rows)
-        manifest_path = commit_split(stage, split, batch_id, {
-            "mode": SNAPSHOT, "format": "files",
-            "request": {"method": "GET", "url": listing.url, "snapshot_id": snap.get("snapshot_id")},
-            "rows_declared": declared, "fetched_at": rfc3339(fetched_at),
-            "as_of": as_of, "watermark_from": None, "watermark_to": split.newest_cursor})
+            log.warning(
+                "%s/%s: snapshot declares %d rows, files hold %d",
+                src.platform,
+                src.name,
+                declared,
+                split.rows,
+            )
+        manifest_path = commit_split(
+            stage,
+            split,
+            batch_id,
+            {
+                "mode": SNAPSHOT,
+                "format": "files",
+                "request": {
+                    "method": "GET",
+                    "url": listing.url,
+                    "snapshot_id": snap.get("snapshot_id"),
+                },
+                "rows_declared": declared,
+                "fetched_at": rfc3339(fetched_at),
+                "as_of": as_of,
+                "watermark_from": None,
+                "watermark_to": split.newest_cursor,
+            },
+        )
     crashpoint("connectors.landed")
     return manifest_path, split

@@ -14,15 +14,23 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from creditlake.core.crashpoints import crashpoint
 from creditlake.connectors.errors import ConnectorError
 from creditlake.connectors.landed import commit_split, split_files
-from creditlake.connectors.split import Split
-from creditlake.connectors.landing import MANIFEST, Staging, is_published, dataset_dir, now_utc, rfc3339, sha256_file
+from creditlake.connectors.landing import (
+    MANIFEST,
+    Staging,
+    dataset_dir,
+    is_published,
+    now_utc,
+    rfc3339,
+    sha256_file,
+)
 from creditlake.connectors.sources import FILE, Source
+from creditlake.connectors.split import Split
+from creditlake.core.crashpoints import crashpoint
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +70,24 @@ def ready_files(drop: Path, dataset: str, after: str | None) -> list[DropFile]:
         companion = path.with_name(path.name + ".sha256")
         expected = _companion_sha(companion) if companion.exists() else None
         if expected is None:
-            log.info("bank: %s has no complete .sha256 companion yet; waiting (and for later files)", path.name)
+            log.info(
+                "bank: %s has no complete .sha256 companion yet; waiting (and for later files)",
+                path.name,
+            )
             break
         actual = sha256_file(path)
         if actual != expected:
             raise ConnectorError(
                 f"bank: {path} does not match its companion {companion.name} "
-                f"(sha256 {actual}, companion says {expected}); ask the bank to re-send it")
+                f"(sha256 {actual}, companion says {expected}); ask the bank to re-send it"
+            )
         ready.append(DropFile(path, day, expected))
     return ready
 
 
-def land_file(src: Source, bank: str, drop_file: DropFile, progress=None) -> tuple[Path, Split | None]:
+def land_file(
+    src: Source, bank: str, drop_file: DropFile, progress=None
+) -> tuple[Path, Split | None]:
     """Copy one drop file of `bank` into the landing zone as one batch (streamed, verified)."""
     batch_id = f"{src.name}-{bank}-{FILE}-{drop_file.day:%Y%m%d}-{drop_file.sha256[:8]}"
     landed = dataset_dir(src.platform, src.name) / batch_id
@@ -90,7 +104,9 @@ def land_file(src: Source, bank: str, drop_file: DropFile, progress=None) -> tup
                 digest.update(chunk)
                 size += len(chunk)
         if digest.hexdigest() != drop_file.sha256:
-            raise ConnectorError(f"bank: {drop_file.path} changed while being copied; re-run to load it")
+            raise ConnectorError(
+                f"bank: {drop_file.path} changed while being copied; re-run to load it"
+            )
         stage.add(target.name, drop_file.sha256, size, source=drop_file.path.name, format="csv.gz")
         if progress:
             progress.advance(src.name, pages=1, bytes=size)
@@ -98,11 +114,25 @@ def land_file(src: Source, bank: str, drop_file: DropFile, progress=None) -> tup
         if progress:
             progress.advance(src.name, rows=split.rows)
         # the file's business day is its as-of: end of that day
-        as_of = datetime.combine(drop_file.day, time(23, 59, 59), timezone.utc)
-        manifest_path = commit_split(stage, split, batch_id, {
-            "mode": FILE, "format": "files",
-            "request": {"drop_file": drop_file.path.name, "companion": drop_file.path.name + ".sha256"},
-            "fetched_at": rfc3339(fetched_at), "as_of": rfc3339(as_of), "scope": bank,
-            "watermark_from": None, "watermark_to": drop_file.file_date, "extra_columns": extra})
+        as_of = datetime.combine(drop_file.day, time(23, 59, 59), UTC)
+        manifest_path = commit_split(
+            stage,
+            split,
+            batch_id,
+            {
+                "mode": FILE,
+                "format": "files",
+                "request": {
+                    "drop_file": drop_file.path.name,
+                    "companion": drop_file.path.name + ".sha256",
+                },
+                "fetched_at": rfc3339(fetched_at),
+                "as_of": rfc3339(as_of),
+                "scope": bank,
+                "watermark_from": None,
+                "watermark_to": drop_file.file_date,
+                "extra_columns": extra,
+            },
+        )
     crashpoint("connectors.landed")
     return manifest_path, split

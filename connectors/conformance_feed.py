@@ -15,7 +15,7 @@ import io
 import math
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from creditlake.connectors.conformance_probe import Probe, loads
@@ -28,12 +28,18 @@ EPOCH = "1970-01-01T00:00:00Z"
 RECORD_FAIL_SHARE = 0.20  # more than this share of sampled records breaking section 2 fails
 MIN_RECORDS_FOR_SHARE = 5
 SNAPSHOT_SAMPLE_ROWS = 200
-WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=7), timedelta(days=30),
-           timedelta(days=365), timedelta(days=3650))
+WINDOWS = (
+    timedelta(hours=1),
+    timedelta(days=1),
+    timedelta(days=7),
+    timedelta(days=30),
+    timedelta(days=365),
+    timedelta(days=3650),
+)
 
 
 def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _json_object(doc) -> None:
@@ -83,9 +89,15 @@ def order_problem(ds: Dataset, records: list) -> tuple[str | None, int]:
             repeats += 1
             continue
         if last is not None and ident < last:
-            what = "key order within one updated_at (code-point order)" if ident[0] == last[0] else "updated_at"
-            return (f"record {index + 1} (key {ident[1]}, updated_at {rfc3339(ident[0])}) comes after "
-                    f"(key {last[1]}, updated_at {rfc3339(last[0])}): {what} out of order"), repeats
+            what = (
+                "key order within one updated_at (code-point order)"
+                if ident[0] == last[0]
+                else "updated_at"
+            )
+            return (
+                f"record {index + 1} (key {ident[1]}, updated_at {rfc3339(ident[0])}) comes after "
+                f"(key {last[1]}, updated_at {rfc3339(last[0])}): {what} out of order"
+            ), repeats
         seen.add(ident)
         last = ident
     return None, repeats
@@ -100,16 +112,23 @@ class DatasetChecks:
         self._head: _Pull | None = None
 
     def steps(self) -> list[tuple[str, object]]:
-        return [("pages", self.check_pages), ("order", self.check_order),
-                ("updated_since exclusive", self.check_exclusive), ("next_cursor to the end", self.check_end),
-                ("snapshots", self.check_snapshots), ("records (section 2)", self.check_records)]
+        return [
+            ("pages", self.check_pages),
+            ("order", self.check_order),
+            ("updated_since exclusive", self.check_exclusive),
+            ("next_cursor to the end", self.check_end),
+            ("snapshots", self.check_snapshots),
+            ("records (section 2)", self.check_records),
+        ]
 
     # -- pages (section 1.1) -------------------------------------------------------------------------
     def pull(self, since: str, size: int, max_pages: int) -> _Pull:
         pull = _Pull()
         params = {"updated_since": since, "page_size": size}
         while pull.pages < max_pages:
-            page = self.probe.call(lambda client: client.get_json(f"/{self.ds.name}", params, check=_json_object))
+            page = self.probe.call(
+                lambda client: client.get_json(f"/{self.ds.name}", params, check=_json_object)  # noqa: B023
+            )
             pull.pages += 1
             pull.urls.append(page.url)
             doc = loads(page.body)
@@ -125,7 +144,9 @@ class DatasetChecks:
                 pull.ended = True
                 break
             if cursor == params.get("cursor"):
-                pull.problems.append(f"page {pull.pages}: next_cursor repeats the cursor of the request")
+                pull.problems.append(
+                    f"page {pull.pages}: next_cursor repeats the cursor of the request"
+                )
                 break
             params = {"updated_since": since, "page_size": size, "cursor": cursor}
         return pull
@@ -139,10 +160,12 @@ class DatasetChecks:
 
     def check_pages(self):
         head = self.head
-        evidence = (f"GET {without_query(head.urls[0])}?updated_since={EPOCH}&page_size={self.limits.page_size}: "
-                    f"{head.pages} page(s), {len(head.records)} records, as_of "
-                    f"{rfc3339(head.as_of) if head.as_of else 'missing'}"
-                    + (", next_cursor null at the end" if head.ended else ", cursors followed"))
+        evidence = (
+            f"GET {without_query(head.urls[0])}?updated_since={EPOCH}&page_size={self.limits.page_size}: "
+            f"{head.pages} page(s), {len(head.records)} records, as_of "
+            f"{rfc3339(head.as_of) if head.as_of else 'missing'}"
+            + (", next_cursor null at the end" if head.ended else ", cursors followed")
+        )
         if head.problems:
             return FAIL, evidence + "; " + "; ".join(head.problems[:3])
         return PASS, evidence
@@ -150,8 +173,9 @@ class DatasetChecks:
     def check_order(self):
         head = self.head
         problem, repeats = order_problem(self.ds, head.records)
-        evidence = f"{len(head.records)} records over {head.pages} page(s)" + \
-            (f", {repeats} re-sent duplicate(s) (allowed)" if repeats else "")
+        evidence = f"{len(head.records)} records over {head.pages} page(s)" + (
+            f", {repeats} re-sent duplicate(s) (allowed)" if repeats else ""
+        )
         if problem:
             return FAIL, f"{evidence}: {problem}"
         return PASS, evidence + ", ordered by (updated_at, key)"
@@ -159,8 +183,14 @@ class DatasetChecks:
     def check_exclusive(self):
         head = self.head
         distinct = _distinct(self.ds, head.records)
-        pivot = next((distinct[i] for i in range(len(distinct) // 2, -1, -1)
-                      if any(later[0] > distinct[i][0] for later in distinct[i + 1:])), None)
+        pivot = next(
+            (
+                distinct[i]
+                for i in range(len(distinct) // 2, -1, -1)
+                if any(later[0] > distinct[i][0] for later in distinct[i + 1 :])
+            ),
+            None,
+        )
         if pivot is None:
             return SKIP, f"the {len(distinct)} sampled records do not have two different updated_at"
         text = next(r["updated_at"] for r in head.records if _identity(self.ds, r) == pivot)
@@ -172,16 +202,20 @@ class DatasetChecks:
         evidence = f"GET ...?updated_since={text}&page_size={self.limits.page_size}: {len(got.records)} records"
         if inclusive:
             first = inclusive[0]
-            return FAIL, (f"{evidence}; {len(inclusive)} with updated_at <= updated_since (e.g. key {first[1]} "
-                          f"at {rfc3339(first[0])}): updated_since must be exclusive")
+            return FAIL, (
+                f"{evidence}; {len(inclusive)} with updated_at <= updated_since (e.g. key {first[1]} "
+                f"at {rfc3339(first[0])}): updated_since must be exclusive"
+            )
         if fresh[:n] != after[:n] or (after and not fresh):
-            return FAIL, (f"{evidence}; they are not the records that follow it in the feed "
-                          "(records skipped or out of order)")
+            return FAIL, (
+                f"{evidence}; they are not the records that follow it in the feed "
+                "(records skipped or out of order)"
+            )
         return PASS, f"{evidence}, all after it, the next {n} of the feed in order"
 
     def check_end(self):
         head = self.head
-        end = head.as_of or datetime.now(timezone.utc)
+        end = head.as_of or datetime.now(UTC)
         window = None
         for delta in WINDOWS:
             since = rfc3339(end - delta)
@@ -193,40 +227,56 @@ class DatasetChecks:
             if len(one.records) >= 3 * self.limits.page_size:
                 break
         if window is None:
-            return SKIP, (f"no window before as_of {rfc3339(end)} with 1 to {self.limits.window_page_size} records "
-                          "(tried 1 hour to 10 years)")
+            return SKIP, (
+                f"no window before as_of {rfc3339(end)} with 1 to {self.limits.window_page_size} records "
+                "(tried 1 hour to 10 years)"
+            )
         since, one = window
         limit = one.as_of or end
         wanted = {i for i in _distinct(self.ds, one.records) if i[0] <= limit}
         size = max(1, math.ceil(len(wanted) / 3))
         paged = self.pull(since, size, 8)
         problem, repeats = order_problem(self.ds, paged.records)
-        got = {i for i in _distinct(self.ds, paged.records) if i[0] <= limit}  # later ones arrived meanwhile
-        evidence = (f"window updated_since={since}: {len(wanted)} records in one page; paged by {size}: "
-                    f"{paged.pages} page(s), {len(paged.records)} records")
+        got = {
+            i for i in _distinct(self.ds, paged.records) if i[0] <= limit
+        }  # later ones arrived meanwhile
+        evidence = (
+            f"window updated_since={since}: {len(wanted)} records in one page; paged by {size}: "
+            f"{paged.pages} page(s), {len(paged.records)} records"
+        )
         problems = list(paged.problems)
         if not paged.ended:
             problems.append(f"next_cursor still not null after {paged.pages} pages")
         if wanted - got:
-            problems.append(f"{len(wanted - got)} record(s) of the window never came (e.g. key {min(wanted - got)[1]})")
+            problems.append(
+                f"{len(wanted - got)} record(s) of the window never came (e.g. key {min(wanted - got)[1]})"
+            )
         if got - wanted:
             problems.append(f"{len(got - wanted)} record(s) not in the window came")
         if problem:
             problems.append(problem)
         if problems:
             return FAIL, evidence + "; " + "; ".join(problems[:3])
-        return PASS, evidence + ", next_cursor null at the end, each record once" + \
-            (f" ({repeats} re-sent duplicate(s), allowed)" if repeats else "")
+        return PASS, evidence + ", next_cursor null at the end, each record once" + (
+            f" ({repeats} re-sent duplicate(s), allowed)" if repeats else ""
+        )
 
     # -- snapshots (section 1.2) ---------------------------------------------------------------------
     def check_snapshots(self):
         head = self.head
-        day = (head.as_of or datetime.now(timezone.utc)).date().isoformat()
-        listing = self.probe.call(lambda client: client.get_json(f"/{self.ds.name}/snapshots", {"as_of": day},
-                                                                 check=_json_object))
+        day = (head.as_of or datetime.now(UTC)).date().isoformat()
+        listing = self.probe.call(
+            lambda client: client.get_json(
+                f"/{self.ds.name}/snapshots", {"as_of": day}, check=_json_object
+            )
+        )
         doc = loads(listing.body)
         problems = _listing_problems(doc)
-        snapshots = [s for s in doc.get("snapshots") or [] if isinstance(s, dict) and parse_ts(s.get("as_of"))]
+        snapshots = [
+            s
+            for s in doc.get("snapshots") or []
+            if isinstance(s, dict) and parse_ts(s.get("as_of"))
+        ]
         evidence = f"GET {listing.url}: {len(doc.get('snapshots') or [])} snapshot(s)"
         if problems or not snapshots:
             return FAIL, evidence + "; " + ("; ".join(problems[:3]) or f"no snapshot as of {day}")
@@ -240,24 +290,32 @@ class DatasetChecks:
         notes = []
         for fmt, entry in chosen.items():
             if int(entry.get("bytes") or 0) > self.limits.max_file_mb * 1e6:
-                notes.append(f"{fmt} skipped: its smallest file is {int(entry['bytes']) / 1e6:.0f} MB "
-                             f"(> {self.limits.max_file_mb:g} MB)")
+                notes.append(
+                    f"{fmt} skipped: its smallest file is {int(entry['bytes']) / 1e6:.0f} MB "
+                    f"(> {self.limits.max_file_mb:g} MB)"
+                )
                 continue
             notes.append(self._check_file(entry, problems))
-        evidence += f"; newest {newest.get('snapshot_id')} as of {newest['as_of']}: " + "; ".join(notes)
+        evidence += f"; newest {newest.get('snapshot_id')} as of {newest['as_of']}: " + "; ".join(
+            notes
+        )
         return (FAIL, evidence + "; " + "; ".join(problems[:3])) if problems else (PASS, evidence)
 
     def _check_file(self, entry: dict, problems: list[str]) -> str:
         shown = without_query(entry["url"])
         with tempfile.TemporaryDirectory(prefix="creditlake-conformance-") as tmp:
             dest = Path(tmp) / "file"
-            size = self.probe.call(lambda client: client.download(entry["url"], dest, entry["sha256"]))
+            size = self.probe.call(
+                lambda client: client.download(entry["url"], dest, entry["sha256"])
+            )
             if size != int(entry.get("bytes") or -1):
                 problems.append(f"{shown}: {size} bytes, the listing says {entry.get('bytes')}")
             try:
                 rows, header_problem = _read_file(self.ds, dest, entry["format"], self.tally)
             except (OSError, EOFError, ValueError, csv.Error) as exc:
-                problems.append(f"{shown}: not a readable {entry['format']} ({type(exc).__name__}: {exc})")
+                problems.append(
+                    f"{shown}: not a readable {entry['format']} ({type(exc).__name__}: {exc})"
+                )
                 return f"{entry['format']} {shown}: sha256 matches, unreadable"
         if header_problem:
             problems.append(f"{shown}: {header_problem}")
@@ -269,7 +327,11 @@ class DatasetChecks:
         tally = self.tally
         if not tally.records:
             return SKIP, "no records sampled"
-        verdict = FAIL if tally.records >= MIN_RECORDS_FOR_SHARE and tally.share > RECORD_FAIL_SHARE else PASS
+        verdict = (
+            FAIL
+            if tally.records >= MIN_RECORDS_FOR_SHARE and tally.share > RECORD_FAIL_SHARE
+            else PASS
+        )
         return verdict, tally.summary() + f" (fails above {RECORD_FAIL_SHARE:.0%})"
 
 
@@ -285,7 +347,9 @@ def _page_problems(ds: Dataset, doc: dict, size: int) -> list[str]:
         problems.append(f"{len(doc['data'])} records on a page of page_size {size}")
     if "next_cursor" not in doc:
         problems.append("no next_cursor (null at the end)")
-    elif not (doc["next_cursor"] is None or (isinstance(doc["next_cursor"], str) and doc["next_cursor"])):
+    elif not (
+        doc["next_cursor"] is None or (isinstance(doc["next_cursor"], str) and doc["next_cursor"])
+    ):
         problems.append(f"next_cursor {doc['next_cursor']!r} is neither a string nor null")
     return problems
 
@@ -299,14 +363,22 @@ def _listing_problems(doc: dict) -> list[str]:
             problems.append("a snapshot that is not an object")
             continue
         if not isinstance(snap.get("snapshot_id"), str) or parse_ts(snap.get("as_of")) is None:
-            problems.append(f"snapshot {snap.get('snapshot_id')!r}: needs snapshot_id str and as_of RFC 3339")
+            problems.append(
+                f"snapshot {snap.get('snapshot_id')!r}: needs snapshot_id str and as_of RFC 3339"
+            )
         for entry in snap.get("files") if isinstance(snap.get("files"), list) else [None]:
-            if not (isinstance(entry, dict) and isinstance(entry.get("url"), str)
-                    and entry.get("format") in ("csv.gz", "jsonl.gz")
-                    and all(type(entry.get(k)) is int for k in ("rows", "bytes"))
-                    and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
-                problems.append(f"snapshot {snap.get('snapshot_id')!r}: a file entry needs url, format csv.gz or "
-                                f"jsonl.gz, rows and bytes integers and a sha256 hex: {str(entry)[:120]}")
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("url"), str)
+                and entry.get("format") in ("csv.gz", "jsonl.gz")
+                and all(type(entry.get(k)) is int for k in ("rows", "bytes"))
+                and isinstance(entry.get("sha256"), str)
+                and len(entry["sha256"]) == 64
+            ):
+                problems.append(
+                    f"snapshot {snap.get('snapshot_id')!r}: a file entry needs url, format csv.gz or "
+                    f"jsonl.gz, rows and bytes integers and a sha256 hex: {str(entry)[:120]}"
+                )
     return problems
 
 
@@ -324,7 +396,9 @@ def _read_file(ds: Dataset, path: Path, fmt: str, tally: RecordTally) -> tuple[i
                         except ValueError:
                             tally.add(line.decode("utf-8", "replace"), fmt)
             return rows, None
-        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline=""))
+        reader = csv.reader(
+            io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+        )
         header = next(reader, [])
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]  # a UTF-8 BOM may lead (section 1.2)

@@ -24,13 +24,28 @@ from decimal import Decimal
 
 import requests
 
-from creditlake.connectors.http import (RETRY_STATUSES, USER_AGENT, PlatformClient, RetriesExhausted, RetryPolicy,
-                             _describe_exception, _retry_after_seconds)
+from creditlake.connectors.http import (
+    RETRY_STATUSES,
+    USER_AGENT,
+    PlatformClient,
+    RetriesExhausted,
+    RetryPolicy,
+    _describe_exception,
+    _retry_after_seconds,
+)
 from creditlake.connectors.settings import PlatformSettings
 
 RAW_ATTEMPTS = 6
-POLICY = RetryPolicy(attempts=6, backoff_base=0.1, backoff_max=2.0, total_seconds=60.0,
-                     retry_after_max=10.0, connect_attempts=2, connect_timeout=5.0, read_timeout=20.0)
+POLICY = RetryPolicy(
+    attempts=6,
+    backoff_base=0.1,
+    backoff_max=2.0,
+    total_seconds=60.0,
+    retry_after_max=10.0,
+    connect_attempts=2,
+    connect_timeout=5.0,
+    read_timeout=20.0,
+)
 
 
 class BudgetExhausted(Exception):
@@ -113,7 +128,7 @@ class Probe:
         self._handler = _FaultCounter()
         self._logger = logging.getLogger("creditlake.connectors.http")
 
-    def __enter__(self) -> "Probe":
+    def __enter__(self) -> Probe:
         self._saved = self._logger.propagate, self._logger.level
         self._logger.addHandler(self._handler)
         self._logger.propagate = False  # retries are counted in the report, not printed one by one
@@ -133,26 +148,47 @@ class Probe:
         return self.faults + self._handler.causes
 
     # -- raw requests ----------------------------------------------------------------------------
-    def raw(self, method: str, url: str, *, params: dict | None = None, data: dict | None = None,
-            headers: dict | None = None, expect_json: bool = True) -> Raw:
+    def raw(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        data: dict | None = None,
+        headers: dict | None = None,
+        expect_json: bool = True,
+    ) -> Raw:
         shown = requests.Request(method, url, params=params).prepare().url
         out = Raw(method, shown, None)
         for attempt in range(1, RAW_ATTEMPTS + 1):
             self.budget.require()
             self.budget.used += 1
-            timeout = (POLICY.connect_timeout, max(1.0, min(POLICY.read_timeout, self.budget.seconds_left)))
+            timeout = (
+                POLICY.connect_timeout,
+                max(1.0, min(POLICY.read_timeout, self.budget.seconds_left)),
+            )
             try:
-                resp = self.session.request(method, url, params=params, data=data, headers=headers, timeout=timeout)
+                resp = self.session.request(
+                    method, url, params=params, data=data, headers=headers, timeout=timeout
+                )
                 body = resp.content
             except requests.RequestException as exc:
                 self._transient(out, _describe_exception(exc).cause, POLICY.backoff(attempt))
                 continue
             if resp.status_code == 429:
                 wait = _retry_after_seconds(resp.headers.get("Retry-After"), POLICY.retry_after_max)
-                self._transient(out, "HTTP 429 Too Many Requests", POLICY.backoff(attempt) if wait is None else wait)
+                self._transient(
+                    out,
+                    "HTTP 429 Too Many Requests",
+                    POLICY.backoff(attempt) if wait is None else wait,
+                )
                 continue
             if resp.status_code in RETRY_STATUSES:
-                self._transient(out, f"HTTP {resp.status_code} {resp.reason or ''}".strip(), POLICY.backoff(attempt))
+                self._transient(
+                    out,
+                    f"HTTP {resp.status_code} {resp.reason or ''}".strip(),
+                    POLICY.backoff(attempt),
+                )
                 continue
             out.status, out.body = resp.status_code, body
             try:
@@ -160,7 +196,9 @@ class Probe:
             except ValueError:
                 if resp.status_code == 200 and expect_json:
                     out.status = None
-                    self._transient(out, "200 with a truncated or non-JSON body", POLICY.backoff(attempt))
+                    self._transient(
+                        out, "200 with a truncated or non-JSON body", POLICY.backoff(attempt)
+                    )
                     continue
             return out
         return out
@@ -169,7 +207,9 @@ class Probe:
         out.faults.append(cause)
         self.faults[cause] += 1
         if wait >= self.budget.seconds_left - 1:
-            raise BudgetExhausted(f"time budget of {self.budget.seconds:.0f} s spent waiting out transient faults")
+            raise BudgetExhausted(
+                f"time budget of {self.budget.seconds:.0f} s spent waiting out transient faults"
+            )
         time.sleep(wait)
 
     # -- the connectors' client ------------------------------------------------------------------
@@ -184,14 +224,19 @@ class Probe:
         client = self.client()
         self.budget.require()
         seconds = max(1.0, self.budget.seconds_left - 1)
-        client.policy = replace(POLICY, attempts=max(1, min(POLICY.attempts, self.budget.requests_left)),
-                                total_seconds=min(POLICY.total_seconds, seconds),
-                                read_timeout=min(POLICY.read_timeout, seconds))
+        client.policy = replace(
+            POLICY,
+            attempts=max(1, min(POLICY.attempts, self.budget.requests_left)),
+            total_seconds=min(POLICY.total_seconds, seconds),
+            read_timeout=min(POLICY.read_timeout, seconds),
+        )
         try:
             return action(client)
         except RetriesExhausted:
             if self.budget.requests_left <= 0 or self.budget.seconds_left <= 1:
-                raise BudgetExhausted("the budget ran out while retrying transient faults") from None
+                raise BudgetExhausted(
+                    "the budget ran out while retrying transient faults"
+                ) from None
             raise  # the platform kept failing within the budget: a finding
         finally:
             self.budget.used += client.requests_sent - self._counted
@@ -199,7 +244,9 @@ class Probe:
 
 
 class _Client(PlatformClient):
-    def __init__(self, settings: PlatformSettings, prefix: str, policy: RetryPolicy, token_url: str):
+    def __init__(
+        self, settings: PlatformSettings, prefix: str, policy: RetryPolicy, token_url: str
+    ):
         super().__init__(settings, prefix, policy)
         self._token_url = token_url
         self.session.headers["User-Agent"] = USER_AGENT + " conformance"

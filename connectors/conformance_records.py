@@ -20,7 +20,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -38,8 +38,13 @@ LEGACY_RE = re.compile(r"^\d{15}$")
 INDUSTRY_RE = re.compile(r"^([A-T])(\d{2})\d{2}$")
 REGION_RE = re.compile(r"^\d{6}$")
 ID_NO_RE = re.compile(r"^\d{17}[\dX]$")
-FREE_TEXT = {"before", "after"}  # a change record's old and new value: a legal representative's name, say
-SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8, as decoded with surrogateescape
+FREE_TEXT = {
+    "before",
+    "after",
+}  # a change record's old and new value: a legal representative's name, say
+SURROGATE = re.compile(
+    "[\ud800-\udfff]"
+)  # bytes that were not UTF-8, as decoded with surrogateescape
 
 
 def parse_ts(value) -> datetime | None:
@@ -47,7 +52,7 @@ def parse_ts(value) -> datetime | None:
     if not isinstance(value, str) or not TS_RE.match(value):
         return None
     try:
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
 
@@ -123,8 +128,11 @@ def identifier_problem(f: Field, value: str) -> str | None:
         match = INDUSTRY_RE.match(value)
         if not match:
             return "not a section letter and 4 digits"
-        return None if match.group(1) + match.group(2) in _divisions() else \
-            f"division {match.group(2)} is not in section {match.group(1)}"
+        return (
+            None
+            if match.group(1) + match.group(2) in _divisions()
+            else f"division {match.group(2)} is not in section {match.group(1)}"
+        )
     if kind == "region":
         return None if REGION_RE.match(value) else "not a 6-digit region code"
     return None
@@ -149,7 +157,12 @@ def record_problems(ds: Dataset, record: dict) -> list[tuple[str, str, object]]:
             problem = f"not one of {', '.join(f.codes)}"
         if problem is None and f.identifier and isinstance(value, str):
             problem = identifier_problem(f, value)
-        if problem is None and "id_no" in f.name and isinstance(value, str) and not ID_NO_RE.match(value):
+        if (
+            problem is None
+            and "id_no" in f.name
+            and isinstance(value, str)
+            and not ID_NO_RE.match(value)
+        ):
             problem = "not an 18-character resident identity number"
         if problem:
             out.append((f.name, problem, value))
@@ -210,6 +223,8 @@ class RecordTally:
             example = self.examples.get(rule)
             parts.append(f"{rule} x{count}" + (f" (e.g. {example})" if example else ""))
         if self.unknown_fields:
-            parts.append("fields the contract does not list (schema drift, allowed): "
-                         + ", ".join(sorted(self.unknown_fields)[:5]))
+            parts.append(
+                "fields the contract does not list (schema drift, allowed): "
+                + ", ".join(sorted(self.unknown_fields)[:5])
+            )
         return "; ".join(parts)

@@ -23,11 +23,12 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -102,8 +103,9 @@ def without_query(url: str) -> str:
 
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body, keeping numbers as the text received and bad UTF-8 as surrogates."""
-    return json.loads(body.decode("utf-8", "surrogateescape"),
-                      parse_int=str, parse_float=str, parse_constant=str)
+    return json.loads(
+        body.decode("utf-8", "surrogateescape"), parse_int=str, parse_float=str, parse_constant=str
+    )
 
 
 def _describe_exception(exc: requests.RequestException) -> _Transient:
@@ -137,8 +139,8 @@ def _retry_after_seconds(value: str | None, limit: float) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
     return min(max(seconds, 0.0), limit)
 
 
@@ -173,7 +175,7 @@ class PlatformClient:
         self._token: str | None = None
         self._token_expires = 0.0
 
-    def __enter__(self) -> "PlatformClient":
+    def __enter__(self) -> PlatformClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -219,11 +221,15 @@ class PlatformClient:
             out_of_budget = (
                 tries >= policy.attempts
                 or (last.connect and connect_failures >= policy.connect_attempts)
-                or elapsed + delay > policy.total_seconds)
+                or elapsed + delay > policy.total_seconds
+            )
             if out_of_budget:
                 raise RetriesExhausted(
-                    f"{self.platform}: {what} failed after {tries} attempt(s) in {elapsed:.1f} s: {last.cause}")
-            log.warning("%s: %s: %s; retry %d in %.1f s", self.platform, what, last.cause, tries, delay)
+                    f"{self.platform}: {what} failed after {tries} attempt(s) in {elapsed:.1f} s: {last.cause}"
+                )
+            log.warning(
+                "%s: %s: %s; retry %d in %.1f s", self.platform, what, last.cause, tries, delay
+            )
             time.sleep(delay)
 
     # -- token --------------------------------------------------------------------------
@@ -235,11 +241,17 @@ class PlatformClient:
         return self._token
 
     def _fetch_token_once(self) -> None:
-        form = {"grant_type": "client_credentials", "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret,
+        }
         try:
-            resp = self.session.post(self.token_url, data=form,
-                                     timeout=(self.policy.connect_timeout, self.policy.read_timeout))
+            resp = self.session.post(
+                self.token_url,
+                data=form,
+                timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+            )
             body = resp.content
         except requests.RequestException as exc:
             raise _describe_exception(exc) from None
@@ -249,13 +261,16 @@ class PlatformClient:
             raise AuthenticationError(
                 f"{self.platform}: the token endpoint {self.token_url} rejected the client credentials "
                 f"(HTTP {resp.status_code}: {_server_message(resp)}); check "
-                f"{self._env_stem()}_CLIENT_ID and {self._env_stem()}_CLIENT_SECRET (not retried)")
+                f"{self._env_stem()}_CLIENT_ID and {self._env_stem()}_CLIENT_SECRET (not retried)"
+            )
         self._raise_for_status("POST", self.token_url, resp)
         try:
             doc = parse_json(body)
             token, expires_in = doc["access_token"], float(doc.get("expires_in") or 300)
         except (ValueError, KeyError, TypeError):
-            raise _Transient(f"token response is truncated or not the expected JSON ({len(body)} bytes)") from None
+            raise _Transient(
+                f"token response is truncated or not the expected JSON ({len(body)} bytes)"
+            ) from None
         self._token = token
         self._token_expires = time.monotonic() + expires_in
 
@@ -269,22 +284,30 @@ class PlatformClient:
         if status == 200:
             return
         if status == 429:
-            wait = _retry_after_seconds(resp.headers.get("Retry-After"), self.policy.retry_after_max)
+            wait = _retry_after_seconds(
+                resp.headers.get("Retry-After"), self.policy.retry_after_max
+            )
             resp.close()
             raise _Transient("HTTP 429 Too Many Requests", retry_after=wait)
         if status in RETRY_STATUSES:
             resp.close()
             raise _Transient(f"HTTP {status} {resp.reason or ''}".strip())
         raise RequestRejected(
-            f"{self.platform}: {method} {url} failed with HTTP {status} (not retried): {_server_message(resp)}")
+            f"{self.platform}: {method} {url} failed with HTTP {status} (not retried): {_server_message(resp)}"
+        )
 
     def _get_once(self, url: str, params: dict | None, stream: bool) -> requests.Response:
         """One GET with a valid token; a 401 fetches a new token and repeats (bounded)."""
         for _ in range(self.policy.token_refreshes + 1):
             headers = {"Authorization": f"Bearer {self._access_token()}"}
             try:
-                resp = self.session.get(url, params=params, headers=headers, stream=stream,
-                                        timeout=(self.policy.connect_timeout, self.policy.read_timeout))
+                resp = self.session.get(
+                    url,
+                    params=params,
+                    headers=headers,
+                    stream=stream,
+                    timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                )
             except requests.RequestException as exc:
                 raise _describe_exception(exc) from None
             finally:
@@ -297,12 +320,14 @@ class PlatformClient:
         else:
             raise AuthenticationError(
                 f"{self.platform}: GET {url} still answered 401 after "
-                f"{self.policy.token_refreshes} fresh token(s)")
+                f"{self.policy.token_refreshes} fresh token(s)"
+            )
         self._raise_for_status("GET", without_query(resp.url) if stream else resp.url, resp)
         return resp
 
-    def get_json(self, path: str, params: dict | None = None,
-                 check: Callable[[Any], None] | None = None) -> JsonResponse:
+    def get_json(
+        self, path: str, params: dict | None = None, check: Callable[[Any], None] | None = None
+    ) -> JsonResponse:
         """GET a JSON document; `check` raises ValueError when its shape is wrong (retried)."""
         url = self.url(path)
 
@@ -317,27 +342,39 @@ class PlatformClient:
                 if check:
                     check(doc)
             except ValueError as exc:
-                raise _Transient(f"200 with a truncated or non-JSON body ({len(body)} bytes: {exc})") from None
+                raise _Transient(
+                    f"200 with a truncated or non-JSON body ({len(body)} bytes: {exc})"
+                ) from None
             return JsonResponse(resp.url, body, doc)
 
         shown = requests.Request("GET", url, params=params).prepare().url
         return self._with_retries(f"GET {shown}", attempt)
 
-    def download(self, path: str, dest: Path, sha256: str,
-                 on_bytes: Callable[[int], None] | None = None) -> int:
+    def download(
+        self, path: str, dest: Path, sha256: str, on_bytes: Callable[[int], None] | None = None
+    ) -> int:
         """Stream a file to `dest`, verifying sha256; a mismatch downloads once more, then fails."""
         url = self.file_url(path)
         shown = without_query(url)
         for round_no in (1, 2):
-            size, digest = self._with_retries(f"GET {shown}", lambda: self._download_once(url, dest, on_bytes))
+            size, digest = self._with_retries(
+                f"GET {shown}", lambda: self._download_once(url, dest, on_bytes)
+            )
             if digest == sha256.lower():
                 return size
-            log.warning("%s: %s sha256 %s, expected %s (download %d of 2)",
-                        self.platform, shown, digest, sha256, round_no)
+            log.warning(
+                "%s: %s sha256 %s, expected %s (download %d of 2)",
+                self.platform,
+                shown,
+                digest,
+                sha256,
+                round_no,
+            )
         dest.unlink(missing_ok=True)
         raise ChecksumMismatch(
             f"{self.platform}: {shown}: downloaded bytes have sha256 {digest}, the platform published "
-            f"{sha256}; downloaded twice, giving up")
+            f"{sha256}; downloaded twice, giving up"
+        )
 
     def _download_once(self, url: str, dest: Path, on_bytes) -> tuple[int, str]:
         resp = self._get_once(url, None, stream=True)
@@ -357,7 +394,9 @@ class PlatformClient:
             if isinstance(exc, requests.RequestException):
                 raise _describe_exception(exc) from None
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        except urllib3.exceptions.HTTPError as exc:  # ProtocolError, ReadTimeoutError while streaming
+        except (
+            urllib3.exceptions.HTTPError
+        ) as exc:  # ProtocolError, ReadTimeoutError while streaming
             partial.unlink(missing_ok=True)
             text = f"{type(exc).__name__}: {exc}"
             if "timed out" in text:

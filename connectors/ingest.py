@@ -19,17 +19,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from creditlake.core.batch import BatchResult
 from creditlake.connectors import landing
 from creditlake.connectors.api import incremental_since, pull_incremental, pull_snapshot
 from creditlake.connectors.bank_drop import land_file, ready_files
-from creditlake.core.crashpoints import crashpoint
 from creditlake.connectors.errors import ConnectorError
 from creditlake.connectors.http import PlatformClient
 from creditlake.connectors.landed import batches, split_manifest
-from creditlake.connectors.split import Split
 from creditlake.connectors.settings import bank_drops, lookback, platform_settings, start_from
 from creditlake.connectors.sources import FILE, INCREMENTAL, MODES, Source, platform_sources, source
+from creditlake.connectors.split import Split
+from creditlake.core.batch import BatchResult
+from creditlake.core.crashpoints import crashpoint
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ class Progress:
 
     def advance(self, dataset: str, pages: int = 0, rows: int = 0, bytes: int = 0) -> None: ...  # noqa: A002
 
-    def published(self, dataset: str, result: BatchResult) -> None: ...  # one batch (or part) answered
+    def published(
+        self, dataset: str, result: BatchResult
+    ) -> None: ...  # one batch (or part) answered
 
     def done(self, dataset: str, results: list[BatchResult]) -> None: ...
 
@@ -53,8 +55,12 @@ def _lakehouse():
     return lakehouse
 
 
-def run_ingest(platform: str, dataset: str | None = None, mode: str = INCREMENTAL,
-               progress: Progress | None = None) -> list[BatchResult]:
+def run_ingest(
+    platform: str,
+    dataset: str | None = None,
+    mode: str = INCREMENTAL,
+    progress: Progress | None = None,
+) -> list[BatchResult]:
     """Ingest one dataset or every dataset of `platform`; returns one result per batch."""
     sources = [source(platform, dataset)] if dataset else platform_sources(platform)
     results: list[BatchResult] = []
@@ -63,8 +69,9 @@ def run_ingest(platform: str, dataset: str | None = None, mode: str = INCREMENTA
     return results
 
 
-def ingest_dataset(platform: str, dataset: str, mode: str = INCREMENTAL,
-                   progress: Progress | None = None) -> list[BatchResult]:
+def ingest_dataset(
+    platform: str, dataset: str, mode: str = INCREMENTAL, progress: Progress | None = None
+) -> list[BatchResult]:
     """Replay unconfirmed landed batches of one dataset, then pull, land and publish."""
     if mode not in MODES:
         raise ConnectorError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -89,7 +96,12 @@ def ingest_dataset(platform: str, dataset: str, mode: str = INCREMENTAL,
 def _replayable(src: Source) -> list[Path]:
     removed = landing.remove_stale_staging(src.platform, src.name)
     if removed:
-        log.info("%s/%s: removed %d unfinished landing folder(s) of a crashed run", src.platform, src.name, removed)
+        log.info(
+            "%s/%s: removed %d unfinished landing folder(s) of a crashed run",
+            src.platform,
+            src.name,
+            removed,
+        )
     manifests = landing.unpublished_batches(src.platform, src.name)
     for manifest in manifests:
         log.info("%s/%s: replaying landed batch %s", src.platform, src.name, manifest.parent.name)
@@ -105,7 +117,9 @@ def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[B
         else:
             landed = pull_snapshot(client, src, progress)
     if landed is None:
-        return [BatchResult(src.name, "", "empty", 0, 0, 0, 0, 0.0, "no records since the watermark")]
+        return [
+            BatchResult(src.name, "", "empty", 0, 0, 0, 0, 0.0, "no records since the watermark")
+        ]
     return _publish_landed(lakehouse, *landed, progress)
 
 
@@ -117,25 +131,48 @@ def _ingest_drop(lakehouse, src: Source, progress: Progress, held_banks: set) ->
             log.error("bank %s: a landed %s file is held; later files wait", bank, src.name)
             continue
         for drop_file in ready_files(folder, src.name, lakehouse.watermark(src.name, bank)):
-            results.extend(_publish_landed(lakehouse, *land_file(src, bank, drop_file, progress), progress))
+            results.extend(
+                _publish_landed(lakehouse, *land_file(src, bank, drop_file, progress), progress)
+            )
             if results[-1].status == "held":
                 # Later days would move the watermark past the held file; they wait until
                 # an operator fixes or releases it.
-                log.error("bank %s: %s held; later %s files wait", bank, drop_file.path.name, src.name)
+                log.error(
+                    "bank %s: %s held; later %s files wait", bank, drop_file.path.name, src.name
+                )
                 break
     return results
 
 
-def _publish_landed(lakehouse, manifest: Path, split: Split | None, progress: Progress) -> list[BatchResult]:
+def _publish_landed(
+    lakehouse, manifest: Path, split: Split | None, progress: Progress
+) -> list[BatchResult]:
     if split is None:  # landed and confirmed by an earlier run
         done = landing.read_manifest(manifest)
-        return [BatchResult(done["dataset"], done["batch_id"], "already_published", done.get("rows", 0),
-                            0, 0, 0, 0.0, "landed and published before")]
+        return [
+            BatchResult(
+                done["dataset"],
+                done["batch_id"],
+                "already_published",
+                done.get("rows", 0),
+                0,
+                0,
+                0,
+                0.0,
+                "landed and published before",
+            )
+        ]
     return publish_landed(manifest, split, lakehouse=lakehouse, progress=progress)
 
 
-def publish_landed(manifest: Path, split: Split | None = None, *, release: bool = False,
-                   lakehouse=None, progress: Progress | None = None) -> list[BatchResult]:
+def publish_landed(
+    manifest: Path,
+    split: Split | None = None,
+    *,
+    release: bool = False,
+    lakehouse=None,
+    progress: Progress | None = None,
+) -> list[BatchResult]:
     """Publish a landed batch part by part (parts already published are skipped by the
     lakehouse) and record its answer in the landing zone. `release=True` is the operator's
     decision to publish a held batch despite its batch-level checks (see the runbook)."""
@@ -155,31 +192,56 @@ def publish_landed(manifest: Path, split: Split | None = None, *, release: bool 
 def _whole(manifest: dict, results: list[BatchResult]) -> BatchResult:
     """The landed batch's answer: held if a part was held, else published (or already)."""
     statuses = {r.status for r in results}
-    status = "held" if "held" in statuses else \
-        "already_published" if statuses == {"already_published"} else "published"
+    status = (
+        "held"
+        if "held" in statuses
+        else "already_published"
+        if statuses == {"already_published"}
+        else "published"
+    )
     reasons: Counter[str] = Counter()
     observations: Counter[str] = Counter()
     for result in results:
         reasons.update(result.quarantine_reasons)
         observations.update(result.observations)
     messages = list(dict.fromkeys(r.message for r in results if r.message))
-    return BatchResult(manifest["dataset"], manifest["batch_id"], status, sum(r.received for r in results),
-                       sum(r.published for r in results), sum(r.quarantined for r in results),
-                       sum(r.duplicates for r in results), sum(r.seconds for r in results),
-                       "; ".join(messages), dict(sorted(reasons.items())), dict(sorted(observations.items())))
+    return BatchResult(
+        manifest["dataset"],
+        manifest["batch_id"],
+        status,
+        sum(r.received for r in results),
+        sum(r.published for r in results),
+        sum(r.quarantined for r in results),
+        sum(r.duplicates for r in results),
+        sum(r.seconds for r in results),
+        "; ".join(messages),
+        dict(sorted(reasons.items())),
+        dict(sorted(observations.items())),
+    )
 
 
 def _publish(lakehouse, batch, release: bool = False) -> BatchResult:
     started = time.perf_counter()
     if batch.unknown_fields:
-        log.warning("%s: batch %s carries fields the contract does not list: %s",
-                    batch.dataset, batch.batch_id, ", ".join(batch.unknown_fields))
+        log.warning(
+            "%s: batch %s carries fields the contract does not list: %s",
+            batch.dataset,
+            batch.batch_id,
+            ", ".join(batch.unknown_fields),
+        )
     crashpoint("connectors.before_publish")
     result = lakehouse.publish(batch, release=release)
     crashpoint("connectors.after_publish")
     if not result.seconds:
         result.seconds = time.perf_counter() - started
-    log.info("%s: batch %s %s: received %d, published %d, quarantined %d, duplicates %d",
-             batch.dataset, batch.batch_id, result.status, result.received, result.published,
-             result.quarantined, result.duplicates)
+    log.info(
+        "%s: batch %s %s: received %d, published %d, quarantined %d, duplicates %d",
+        batch.dataset,
+        batch.batch_id,
+        result.status,
+        result.received,
+        result.published,
+        result.quarantined,
+        result.duplicates,
+    )
     return result

@@ -23,12 +23,12 @@ import os
 import shutil
 import uuid
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from creditlake.connectors.settings import landing_retention_days
 from creditlake.core.config import warehouse_dir
 from creditlake.core.crashpoints import crashpoint
-from creditlake.connectors.settings import landing_retention_days
 
 MANIFEST, PUBLISHED, STAGING_PREFIX = "manifest.json", "published.json", ".staging-"
 
@@ -42,19 +42,19 @@ def dataset_dir(platform: str, dataset: str) -> Path:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def parse_ts(value: str) -> datetime:
     """An RFC 3339 timestamp in any of its spellings, as an aware UTC datetime."""
     moment = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
     if moment.tzinfo is None:  # the contract's times are UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -91,8 +91,9 @@ class Staging:
         path = self.path(name)
         with open(path, "wb") as out:
             out.write(data)
-        self.files.append({"name": name, "bytes": len(data),
-                           "sha256": hashlib.sha256(data).hexdigest(), **extra})
+        self.files.append(
+            {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **extra}
+        )
         return path
 
     def add(self, name: str, sha256: str, size: int, **extra) -> None:
@@ -106,8 +107,13 @@ class Staging:
         earlier landing is kept and this copy dropped.
         """
         target = self.parent / batch_id
-        manifest = {"batch_id": batch_id, "platform": self.platform, "dataset": self.dataset,
-                    **manifest, "files": self.files}
+        manifest = {
+            "batch_id": batch_id,
+            "platform": self.platform,
+            "dataset": self.dataset,
+            **manifest,
+            "files": self.files,
+        }
         if target.exists():
             self.discard()
             return target / MANIFEST
@@ -115,7 +121,9 @@ class Staging:
         for entry in self.files:
             with open(self.path(entry["name"]), "rb+") as f:
                 os.fsync(f.fileno())
-        write_atomic(self.dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+        write_atomic(
+            self.dir / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+        )
         crashpoint("connectors.landing.before_rename")
         try:
             self.dir.rename(target)
@@ -128,7 +136,7 @@ class Staging:
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "Staging":
+    def __enter__(self) -> Staging:
         return self
 
     def __exit__(self, exc_type, *_) -> None:
@@ -212,7 +220,7 @@ def prune_landing(older_than_days: int | None = None) -> list[Path]:
             shutil.rmtree(batch_dir)
             removed.append(batch_dir)
     for staging in root.glob(f"*/*/{STAGING_PREFIX}*"):  # crashed runs' leftovers
-        modified = datetime.fromtimestamp(staging.stat().st_mtime, timezone.utc)
+        modified = datetime.fromtimestamp(staging.stat().st_mtime, UTC)
         if modified < now_utc() - timedelta(days=days):
             shutil.rmtree(staging, ignore_errors=True)
             removed.append(staging)

@@ -21,17 +21,17 @@ import gzip
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from creditlake.connectors.http import parse_json
 from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
 from creditlake.core.contract import Dataset
-from creditlake.connectors.http import parse_json
 
 REPLACEMENT = "\ufffd"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -49,7 +49,9 @@ class Chunk:
     columns: dict[str, pa.Array]
     source: pa.Array
     raw_fix: dict[int, str] = field(default_factory=dict)  # row -> _raw where column-wise can't
-    not_utf8: dict[int, list[str]] = field(default_factory=dict)  # row -> fields with bytes not UTF-8
+    not_utf8: dict[int, list[str]] = field(
+        default_factory=dict
+    )  # row -> fields with bytes not UTF-8
 
     @property
     def num_rows(self) -> int:
@@ -57,6 +59,7 @@ class Chunk:
 
 
 # -- readers --------------------------------------------------------------------------------
+
 
 def page_records(path: Path) -> tuple[list, dict]:
     """The records of one landed JSON page and the page envelope (as_of, next_cursor)."""
@@ -66,7 +69,9 @@ def page_records(path: Path) -> tuple[list, dict]:
 
 def page_chunks(path: Path, source: str) -> Iterator[Chunk]:
     records, _ = page_records(path)
-    yield records_chunk([r if isinstance(r, dict) else {UNPARSED: json.dumps(r)} for r in records], source)
+    yield records_chunk(
+        [r if isinstance(r, dict) else {UNPARSED: json.dumps(r)} for r in records], source
+    )
 
 
 def jsonl_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
@@ -110,8 +115,12 @@ def csv_gz_chunks(path: Path, source: str) -> Iterator[Chunk]:
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.binary() for h in header}, null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=False))
+                column_types={h: pa.binary() for h in header},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
         for batch in reader:  # streamed: a file is never held whole in memory
             if batch.num_rows:
                 yield _binary_chunk(batch, source)
@@ -126,7 +135,9 @@ def _csv_chunks_python(path: Path, source: str, skip: int = 0) -> Iterator[Chunk
     pending: list[dict] = []
     with gzip.open(path, "rb") as raw:
         # utf-8-sig: a leading BOM is dropped before the header is parsed
-        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline=""))
+        reader = csv.reader(
+            io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        )
         header = next(reader, None) or []
         for row in reader:
             if not row:
@@ -145,6 +156,7 @@ def _csv_chunks_python(path: Path, source: str, skip: int = 0) -> Iterator[Chunk
 
 # -- chunks -----------------------------------------------------------------------------------
 
+
 def _text(value) -> str | None:
     if value is None or value.__class__ is str:
         return value
@@ -160,7 +172,7 @@ def _as_utf8(value: str) -> str:
 def _raw_utf8(raw: str) -> str:
     # Each undecodable byte becomes the literal text \udcXX (an escaped backslash in the
     # JSON): valid UTF-8 that any JSON round trip keeps, still naming the byte received.
-    return _SURROGATE.sub(lambda m: "\\\\u%04x" % ord(m.group()), raw)
+    return _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", raw)
 
 
 def _strings(values: list) -> tuple[pa.Array, list[int]]:
@@ -173,8 +185,13 @@ def _strings(values: list) -> tuple[pa.Array, list[int]]:
 
 
 def _dumps(record: dict) -> str:
-    return _raw_utf8(json.dumps({k: v for k, v in record.items() if v is not None},
-                                ensure_ascii=False, separators=(",", ":")))
+    return _raw_utf8(
+        json.dumps(
+            {k: v for k, v in record.items() if v is not None},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+    )
 
 
 def records_chunk(records: list[dict], source: str) -> Chunk:
@@ -198,15 +215,19 @@ def _binary_chunk(batch: pa.RecordBatch, source: str) -> Chunk:
         try:
             columns[name] = col.cast(pa.string())
         except pa.ArrowInvalid:  # invalid UTF-8 somewhere in this column
-            decoded = [None if v is None else v.decode("utf-8", "surrogateescape") for v in col.to_pylist()]
+            decoded = [
+                None if v is None else v.decode("utf-8", "surrogateescape") for v in col.to_pylist()
+            ]
             columns[name], bad = _strings(decoded)
             bad_rows.update(bad)
             for row in bad:
                 not_utf8.setdefault(row, []).append(name)
     raw_fix = {}
     for row in sorted(bad_rows):
-        record = {name: (None if v is None else v.decode("utf-8", "surrogateescape"))
-                  for name, v in ((n, batch.column(n)[row].as_py()) for n in batch.schema.names)}
+        record = {
+            name: (None if v is None else v.decode("utf-8", "surrogateescape"))
+            for name, v in ((n, batch.column(n)[row].as_py()) for n in batch.schema.names)
+        }
         raw_fix[row] = _dumps(record)
     return Chunk(columns, pa.array([source] * batch.num_rows, pa.string()), raw_fix, not_utf8)
 
@@ -235,8 +256,11 @@ def _finish(names: list[str], chunk: Chunk, extra: dict[str, str] | None) -> pa.
     if special is not None and pc.any(special).as_py():
         for row in pc.indices_nonzero(special).to_pylist():
             if row not in fix:
-                fix[row] = json.dumps({k: c[row].as_py() for k, c in chunk.columns.items() if c[row].is_valid},
-                                      ensure_ascii=False, separators=(",", ":"))
+                fix[row] = json.dumps(
+                    {k: c[row].as_py() for k, c in chunk.columns.items() if c[row].is_valid},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
     if fix:
         rows = sorted(fix)
         mask = pc.is_in(pa.array(range(n)), value_set=pa.array(rows))
@@ -276,16 +300,21 @@ class FieldsSeen:
         return [name for name in self.names if name not in self.carried]
 
 
-def finished_tables(dataset: Dataset, chunks: Iterable[Chunk], fields: FieldsSeen,
-                    extra: dict[str, str] | None = None) -> Iterator[pa.Table]:
+def finished_tables(
+    dataset: Dataset,
+    chunks: Iterable[Chunk],
+    fields: FieldsSeen,
+    extra: dict[str, str] | None = None,
+) -> Iterator[pa.Table]:
     """The Batch table of each chunk (contract fields, `_source`, `_raw`), noting its fields."""
     for chunk in chunks:
         fields.add(chunk)
         yield _finish(dataset.field_names, chunk, extra)
 
 
-def build_table(dataset: Dataset, chunks: Iterable[Chunk],
-                extra: dict[str, str] | None = None) -> tuple[pa.Table, list[str], list[str]]:
+def build_table(
+    dataset: Dataset, chunks: Iterable[Chunk], extra: dict[str, str] | None = None
+) -> tuple[pa.Table, list[str], list[str]]:
     """(table, unknown_fields, missing_columns) of a batch's chunks."""
     fields = FieldsSeen(dataset)
     tables = list(finished_tables(dataset, chunks, fields, extra))

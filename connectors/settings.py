@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from creditlake.connectors.errors import ConfigError
 from creditlake.core.config import env
 from creditlake.core.contract import platform as contract_platform
-from creditlake.connectors.errors import ConfigError
 
 DEFAULT_START_FROM = "1970-01-01T00:00:00Z"
 
@@ -48,15 +48,17 @@ def platform_settings(platform_name: str) -> PlatformSettings:
     names = {part: f"{stem}_{part}" for part in ("BASE_URL", "CLIENT_ID", "CLIENT_SECRET")}
     values = {part: env(var) for part, var in names.items()}
     if all(values.values()):
-        return PlatformSettings(plat.name, values["BASE_URL"].rstrip("/"),
-                                values["CLIENT_ID"], values["CLIENT_SECRET"])
+        return PlatformSettings(
+            plat.name, values["BASE_URL"].rstrip("/"), values["CLIENT_ID"], values["CLIENT_SECRET"]
+        )
     from_airflow = _airflow_connection(plat.name)
     if from_airflow is not None:
         return from_airflow
     missing = [var for part, var in names.items() if not values[part]]
     raise ConfigError(
         f"{plat.name}: missing configuration {', '.join(missing)} "
-        f"(set the environment variable(s) or the Airflow Connection {airflow_conn_id(plat.name)!r})")
+        f"(set the environment variable(s) or the Airflow Connection {airflow_conn_id(plat.name)!r})"
+    )
 
 
 def airflow_conn_id(platform_name: str) -> str:
@@ -86,19 +88,25 @@ def _airflow_connection(platform_name: str) -> PlatformSettings | None:
         scheme = conn.schema or "http"
         host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
     if not (host and conn.login and conn.password):
-        raise ConfigError(f"{platform_name}: Airflow Connection {conn_id!r} needs host, login and password")
+        raise ConfigError(
+            f"{platform_name}: Airflow Connection {conn_id!r} needs host, login and password"
+        )
     return PlatformSettings(platform_name, host.rstrip("/"), conn.login, conn.password)
 
 
 DEFAULT_BANK_ID = "bank"
-BANK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a folder name on every file system and object store
+BANK_ID = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+)  # a folder name on every file system and object store
 
 
 def bank_drops() -> list[tuple[str, Path]]:
     """(bank_id, drop folder) of every bank of the deployment, in the configured order."""
     value = env("CREDITLAKE_BANK_DROP")
     if not value:
-        raise ConfigError("bank: missing configuration CREDITLAKE_BANK_DROP (the bank file-drop folder)")
+        raise ConfigError(
+            "bank: missing configuration CREDITLAKE_BANK_DROP (the bank file-drop folder)"
+        )
     root = Path(value)
     if not root.is_dir():
         raise ConfigError(f"bank: CREDITLAKE_BANK_DROP={value} is not a folder")
@@ -115,15 +123,19 @@ def bank_drops() -> list[tuple[str, Path]]:
         _check_bank_id(bank, "CREDITLAKE_BANKS")
         folder = root / bank
         if not folder.is_dir():
-            raise ConfigError(f"bank: {bank}'s drop folder {folder} does not exist "
-                              f"(CREDITLAKE_BANKS names it; the bank drops into CREDITLAKE_BANK_DROP/{bank}/)")
+            raise ConfigError(
+                f"bank: {bank}'s drop folder {folder} does not exist "
+                f"(CREDITLAKE_BANKS names it; the bank drops into CREDITLAKE_BANK_DROP/{bank}/)"
+            )
         drops.append((bank, folder))
     return drops
 
 
 def _check_bank_id(bank: str, variable: str) -> None:
     if not BANK_ID.fullmatch(bank):
-        raise ConfigError(f"bank: {variable}: bank_id {bank!r} must be 1-64 letters, digits, '_' or '-', starting with a letter or digit")
+        raise ConfigError(
+            f"bank: {variable}: bank_id {bank!r} must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+        )
 
 
 def landing_retention_days() -> int:
@@ -131,7 +143,9 @@ def landing_retention_days() -> int:
     try:
         days = int(value)
     except ValueError:
-        raise ConfigError(f"CREDITLAKE_LANDING_RETENTION_DAYS={value!r} is not a whole number of days") from None
+        raise ConfigError(
+            f"CREDITLAKE_LANDING_RETENTION_DAYS={value!r} is not a whole number of days"
+        ) from None
     if days < 1:
         raise ConfigError("CREDITLAKE_LANDING_RETENTION_DAYS must be at least 1")
     return days
@@ -148,7 +162,9 @@ def lookback() -> timedelta:
     except ValueError:
         hours = -1
     if not 0 <= hours <= 24 * 31:
-        raise ConfigError(f"CREDITLAKE_LOOKBACK_HOURS={value!r} must be a number of hours in 0..744")
+        raise ConfigError(
+            f"CREDITLAKE_LOOKBACK_HOURS={value!r} must be a number of hours in 0..744"
+        )
     return timedelta(hours=hours)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from creditlake.core.contract import PLATFORMS, Dataset, platform as contract_platform
+from creditlake.core.contract import PLATFORMS, Dataset
+from creditlake.core.contract import platform as contract_platform
 
 INCREMENTAL, SNAPSHOT, FILE = "incremental", "snapshot", "file"
 MODES = (INCREMENTAL, SNAPSHOT)
@@ -69,9 +70,14 @@ def _build() -> dict[str, dict[str, Source]]:
     sources: dict[str, dict[str, Source]] = {}
     for plat in PLATFORMS.values():
         sources[plat.name] = {
-            ds.name: Source(contract=ds, prefix=plat.prefix, depends_on=_depends_on(ds),
-                            **_OVERRIDES.get(ds.name, {}))
-            for ds in plat.datasets}
+            ds.name: Source(
+                contract=ds,
+                prefix=plat.prefix,
+                depends_on=_depends_on(ds),
+                **_OVERRIDES.get(ds.name, {}),
+            )
+            for ds in plat.datasets
+        }
     return sources
 
 
@@ -97,5 +103,7 @@ def source(platform_name: str, dataset_name: str) -> Source:
     try:
         return SOURCES[platform_name][dataset_name]
     except KeyError:
-        raise KeyError(f"{platform_name} has no dataset {dataset_name!r}; expected one of "
-                       f"{', '.join(SOURCES[platform_name])}") from None
+        raise KeyError(
+            f"{platform_name} has no dataset {dataset_name!r}; expected one of "
+            f"{', '.join(SOURCES[platform_name])}"
+        ) from None

@@ -19,21 +19,21 @@ import math
 import shutil
 import uuid
 import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from creditlake.connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts, rfc3339
+from creditlake.connectors.records import Chunk, FieldsSeen, finished_tables
 from creditlake.core.batch import NOT_UTF8
 from creditlake.core.config import env
 from creditlake.core.contract import TS, Dataset
-from creditlake.core.values import UTC_TS, parse, text
 from creditlake.core.crashpoints import crashpoint
-from creditlake.connectors.landing import STAGING_PREFIX, dataset_dir, parse_ts, rfc3339
-from creditlake.connectors.records import Chunk, FieldsSeen, finished_tables
+from creditlake.core.values import UTC_TS, parse, text
 
 MAX_PART_ROWS = "250000"  # default of CREDITLAKE_MAX_PART_ROWS: ~150 MB per part in memory
 BYTES_PER_ROW_GUESS = 40  # compressed bytes per record, when a file does not declare its rows
@@ -43,7 +43,9 @@ _IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 
 def part_count(files: list[dict]) -> int:
     """How many parts a landed batch is cut into: from its manifest only (deterministic)."""
-    rows = sum(int(f.get("rows") or 0) or int(f.get("bytes") or 0) // BYTES_PER_ROW_GUESS for f in files)
+    rows = sum(
+        int(f.get("rows") or 0) or int(f.get("bytes") or 0) // BYTES_PER_ROW_GUESS for f in files
+    )
     return max(1, math.ceil(rows / int(env("CREDITLAKE_MAX_PART_ROWS", MAX_PART_ROWS))))
 
 
@@ -70,15 +72,21 @@ class Split:
     def close(self) -> None:
         self._cleanup()
 
-    def __enter__(self) -> "Split":
+    def __enter__(self) -> Split:
         return self
 
     def __exit__(self, *_) -> None:
         self.close()
 
 
-def split_landed(dataset: Dataset, platform: str, chunks: Iterable[Chunk], count: int,
-                 cursor_not_after: str | None = None, extra: dict[str, str] | None = None) -> Split:
+def split_landed(
+    dataset: Dataset,
+    platform: str,
+    chunks: Iterable[Chunk],
+    count: int,
+    cursor_not_after: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Split:
     """Stream `chunks` into `count` parts; also the batch's row count, fields seen, newest
     well-formed cursor (not after `cursor_not_after`) and content digest."""
     workdir = dataset_dir(platform, dataset.name) / f"{STAGING_PREFIX}parts-{uuid.uuid4().hex}"
@@ -92,8 +100,14 @@ def split_landed(dataset: Dataset, platform: str, chunks: Iterable[Chunk], count
     return split
 
 
-def _fill(split: Split, dataset: Dataset, chunks: Iterable[Chunk], count: int,
-          cursor_not_after: str | None, extra: dict[str, str] | None) -> None:
+def _fill(
+    split: Split,
+    dataset: Dataset,
+    chunks: Iterable[Chunk],
+    count: int,
+    cursor_not_after: str | None,
+    extra: dict[str, str] | None,
+) -> None:
     import duckdb
 
     fields = FieldsSeen(dataset)
@@ -118,7 +132,8 @@ def _fill(split: Split, dataset: Dataset, chunks: Iterable[Chunk], count: int,
                 start, stop = int(bounds[index]), int(bounds[index + 1])
                 if stop > start:
                     writers[index] = writers[index] or pa.ipc.new_file(
-                        str(split.paths[index]), table.schema, options=_IPC)
+                        str(split.paths[index]), table.schema, options=_IPC
+                    )
                     writers[index].write_table(ordered.slice(start, stop - start))
         schema = _schema(dataset, extra)
         for index, writer in enumerate(writers):
@@ -151,16 +166,21 @@ def _coalesced(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending, promote_options="permissive")
 
 
-def _bucket_and_digest(con, dataset: Dataset, table: pa.Table, count: int) -> tuple[np.ndarray, np.ndarray]:
+def _bucket_and_digest(
+    con, dataset: Dataset, table: pa.Table, count: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row: its part (md5 of the trimmed key text) and a 64-bit digest of its `_raw`."""
     keys = [pc.fill_null(pc.utf8_trim_whitespace(table[name]), "") for name in dataset.key]
-    key_text = pc.binary_join_element_wise(*keys, "\x1f") if keys else pa.array([""] * table.num_rows)
+    key_text = (
+        pc.binary_join_element_wise(*keys, "\x1f") if keys else pa.array([""] * table.num_rows)
+    )
     frame = pa.table({"k": key_text, "r": table["_raw"]})
     con.register("frame", frame)
     try:
         result = con.sql(
             f"SELECT CAST(CAST('0x' || md5(k)[1:8] AS UBIGINT) % {int(count)} AS INTEGER) AS b, "
-            "CAST('0x' || md5(r)[1:16] AS UBIGINT) AS d FROM frame").to_arrow_table()
+            "CAST('0x' || md5(r)[1:16] AS UBIGINT) AS d FROM frame"
+        ).to_arrow_table()
     finally:
         con.unregister("frame")
     return result["b"].to_numpy(), result["d"].to_numpy()

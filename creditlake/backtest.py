@@ -55,10 +55,10 @@ def auc_ks(scores: list[float], labels: list[bool]) -> tuple[float, float]:
     # average ranks for ties
     _, first, counts = np.unique(values, return_index=True, return_counts=True)
     for start, count in zip(first, counts):
-        ranks[start:start + count] = start + (count + 1) / 2
+        ranks[start : start + count] = start + (count + 1) / 2
     rank_of = np.empty(len(values))
     rank_of[order] = ranks
-    good_ranks = rank_of[len(bad):].sum()
+    good_ranks = rank_of[len(bad) :].sum()
     auc = (good_ranks - len(good) * (len(good) + 1) / 2) / (len(bad) * len(good))
     grid = np.unique(s)
     cdf_bad = np.searchsorted(np.sort(bad), grid, side="right") / len(bad)
@@ -73,9 +73,15 @@ def run(marts_db: str | Path, truth_dir: str | Path) -> dict:
     truth_dir = Path(truth_dir)
     con = duckdb.connect(str(marts_db), read_only=True)
     try:
-        con.execute(f"CREATE TEMP VIEW truth_enterprises AS SELECT * FROM read_parquet('{truth_dir / 'enterprises.parquet'}')")
-        con.execute(f"CREATE TEMP VIEW truth_identity AS SELECT * FROM read_parquet('{truth_dir / 'identity.parquet'}')")
-        first, last = con.execute("SELECT min(period), max(period) FROM marts.fct_credit_score").fetchone()
+        con.execute(
+            f"CREATE TEMP VIEW truth_enterprises AS SELECT * FROM read_parquet('{truth_dir / 'enterprises.parquet'}')"
+        )
+        con.execute(
+            f"CREATE TEMP VIEW truth_identity AS SELECT * FROM read_parquet('{truth_dir / 'identity.parquet'}')"
+        )
+        first, last = con.execute(
+            "SELECT min(period), max(period) FROM marts.fct_credit_score"
+        ).fetchone()
         result = {"first_period": first, "as_of_period": last}
         result["score"] = _score(con, _period(_months(last) - 12))
         result["score_6m"] = _score(con, _period(_months(last) - 12), horizon=6)
@@ -87,7 +93,8 @@ def run(marts_db: str | Path, truth_dir: str | Path) -> dict:
 
 
 def _score(con, cohort: str, horizon: int = 12) -> dict:
-    rows = con.execute("""
+    rows = con.execute(
+        """
         WITH borrowers AS (
             SELECT DISTINCT uscc FROM marts.fct_loan_month WHERE period = $cohort AND exposure > 0
         )
@@ -101,14 +108,22 @@ def _score(con, cohort: str, horizon: int = 12) -> dict:
         JOIN borrowers USING (uscc)
         JOIN truth_enterprises AS t USING (uscc)
         WHERE s.period = $cohort AND (t.default_period IS NULL OR t.default_period > $cohort)
-    """, {"cohort": cohort, "horizon": horizon}).fetchall()
+    """,
+        {"cohort": cohort, "horizon": horizon},
+    ).fetchall()
     scores, labels = [r[0] for r in rows], [bool(r[1]) for r in rows]
     auc, ks = auc_ks(scores, labels)
     # Diagnostic only: defaulters whose planted distress began after T show nothing at T.
     unforeseeable = sum(1 for r in rows if r[1] and r[2])
-    return {"cohort_period": cohort, "horizon_months": horizon, "population": len(rows),
-            "defaults": sum(labels), "defaults_with_onset_after_cohort": unforeseeable,
-            "auc": round(auc, 4), "ks": round(ks, 4)}
+    return {
+        "cohort_period": cohort,
+        "horizon_months": horizon,
+        "population": len(rows),
+        "defaults": sum(labels),
+        "defaults_with_onset_after_cohort": unforeseeable,
+        "auc": round(auc, 4),
+        "ks": round(ks, 4),
+    }
 
 
 WARNINGS_SQL = """
@@ -121,7 +136,8 @@ WARNINGS_SQL = """
 
 def _warnings(con, window_start: str, last: str) -> dict:
     con.execute(f"CREATE TEMP VIEW warnings AS {WARNINGS_SQL}")
-    caught = con.execute("""
+    caught = con.execute(
+        """
         WITH defaulters AS (
             SELECT uscc, default_period FROM truth_enterprises
             WHERE default_period IS NOT NULL AND default_period >= $start AND default_period <= $last
@@ -133,25 +149,44 @@ def _warnings(con, window_start: str, last: str) -> dict:
          AND w.raised_period < d.default_period
          AND w.raised_period >= strftime(strptime(d.default_period || '-01', '%Y-%m-%d') - INTERVAL 12 MONTH, '%Y-%m')
         GROUP BY ALL
-    """, {"start": window_start, "last": last}).fetchall()
+    """,
+        {"start": window_start, "last": last},
+    ).fetchall()
     leads = sorted(_months(d) - _months(e) for _, d, e in caught if e is not None)
-    warned = con.execute("""
+    warned = con.execute(
+        """
         SELECT count(DISTINCT w.uscc),
                count(DISTINCT w.uscc) FILTER (WHERE t.distressed OR t.default_period IS NOT NULL
                                               OR coalesce(t.core_distressed, false) OR t.overdeclares)
         FROM warnings AS w JOIN truth_enterprises AS t USING (uscc)
         WHERE w.raised_period >= $start
-    """, {"start": window_start}).fetchone()
-    by_signal = dict(con.execute("""
+    """,
+        {"start": window_start},
+    ).fetchone()
+    by_signal = dict(
+        con.execute(
+            """
         SELECT signal, count(DISTINCT uscc) FROM warnings WHERE raised_period >= $start GROUP BY 1 ORDER BY 1
-    """, {"start": window_start}).fetchall())
-    median = leads[len(leads) // 2] if len(leads) % 2 else (sum(leads[len(leads) // 2 - 1:len(leads) // 2 + 1]) / 2 if leads else None)
-    return {"window_start": window_start, "defaulters": len(caught), "caught": len(leads),
-            "recall": round(len(leads) / len(caught), 4) if caught else None,
-            "median_lead_months": median,
-            "warned_enterprises": warned[0], "warned_true_positives": warned[1],
-            "precision": round(warned[1] / warned[0], 4) if warned[0] else None,
-            "warned_by_signal": by_signal}
+    """,
+            {"start": window_start},
+        ).fetchall()
+    )
+    median = (
+        leads[len(leads) // 2]
+        if len(leads) % 2
+        else (sum(leads[len(leads) // 2 - 1 : len(leads) // 2 + 1]) / 2 if leads else None)
+    )
+    return {
+        "window_start": window_start,
+        "defaulters": len(caught),
+        "caught": len(leads),
+        "recall": round(len(leads) / len(caught), 4) if caught else None,
+        "median_lead_months": median,
+        "warned_enterprises": warned[0],
+        "warned_true_positives": warned[1],
+        "precision": round(warned[1] / warned[0], 4) if warned[0] else None,
+        "warned_by_signal": by_signal,
+    }
 
 
 def _identity(con) -> dict:
@@ -173,7 +208,10 @@ def _identity(con) -> dict:
         UNION ALL SELECT 'legacy_reg_no', taxpayer_id FROM staging.stg_tax__taxpayers WHERE length(taxpayer_id) = 15
     """)
     out = {}
-    for scope, where in (("without_source_uscc", "coalesce(t.uscc_missing, true)"), ("all", "true")):
+    for scope, where in (
+        ("without_source_uscc", "coalesce(t.uscc_missing, true)"),
+        ("all", "true"),
+    ):
         rows = con.execute(f"""
             SELECT t.source, count(*) AS total, count(p.uscc) AS resolved,
                    count(*) FILTER (WHERE p.uscc = t.uscc) AS correct
@@ -194,7 +232,12 @@ def _identity(con) -> dict:
 
 
 def report(result: dict) -> str:
-    s, s6, w, i = result["score"], result["score_6m"], result["warnings"], result["identity"]["without_source_uscc"]
+    s, s6, w, i = (
+        result["score"],
+        result["score_6m"],
+        result["warnings"],
+        result["identity"]["without_source_uscc"],
+    )
     lines = [
         f"data {result['first_period']}..{result['as_of_period']}",
         f"score      cohort {s['cohort_period']}: {s['population']} borrowers, {s['defaults']} defaults in 12 months"
@@ -208,12 +251,16 @@ def report(result: dict) -> str:
         f"identity   (identifiers given without uscc) precision {i['precision']} (target >= 0.99), recall {i['recall']} (target >= 0.95)",
     ]
     for source, c in i["by_source"].items():
-        lines.append(f"           {source}: {c['correct']}/{c['total']} correct, {c['resolved']} resolved")
+        lines.append(
+            f"           {source}: {c['correct']}/{c['total']} correct, {c['resolved']} resolved"
+        )
     return "\n".join(lines)
 
 
 def command(
-    marts: Path = typer.Option(None, help="Marts DuckDB file (default: the published marts under the warehouse)"),
+    marts: Path = typer.Option(
+        None, help="Marts DuckDB file (default: the published marts under the warehouse)"
+    ),
     truth: Path = typer.Option(..., help="The simulator's truth folder (DIR/truth)"),
     json_out: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
 ) -> None:

@@ -6,12 +6,17 @@ import typer
 
 from creditlake.core import uscc as uscc_codes
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="creditlake: credit-information lakehouse for SME lending.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="creditlake: credit-information lakehouse for SME lending.",
+)
 
 
 @app.command()
-def uscc(codes: list[str] = typer.Argument(..., help="Unified Social Credit Codes to check")) -> None:
+def uscc(
+    codes: list[str] = typer.Argument(..., help="Unified Social Credit Codes to check"),
+) -> None:
     """Validate Unified Social Credit Codes (GB 32100-2015). Exit status 1 if any is invalid."""
     any_invalid = False
     for code in codes:
@@ -29,7 +34,9 @@ def _register_subcommands() -> None:
     # Imported lazily per area so that `creditlake uscc` stays fast.
     from creditlake.simulator.cli import app as simulator_app
 
-    app.add_typer(simulator_app, name="simulator", help="Generate and serve simulated platform data.")
+    app.add_typer(
+        simulator_app, name="simulator", help="Generate and serve simulated platform data."
+    )
 
     from creditlake.connectors.cli import ingest as ingest_command
 

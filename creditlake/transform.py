@@ -57,8 +57,17 @@ def dbt_args(args: list[str]) -> list[str]:
     run results, docs, logs) go next to the marts file, so builds of different warehouses
     never share a target folder and the project folder stays read-only."""
     artefacts = warehouse_dir() / "marts" / "dbt"
-    return [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
+    return [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(artefacts / "target"),
+        "--log-path",
+        str(artefacts / "logs"),
+    ]
 
 
 def run_dbt(args: list[str], show_progress: bool = True):
@@ -70,14 +79,23 @@ def run_dbt(args: list[str], show_progress: bool = True):
     if show_progress:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} nodes"),
-                            TimeElapsedColumn(), transient=False)
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed} nodes"),
+            TimeElapsedColumn(),
+            transient=False,
+        )
         task = progress.add_task("dbt " + args[0], total=None)
 
         def on_event(event) -> None:
             if event.info.name == "NodeFinished":
                 node = event.data.node_info
-                progress.update(task, advance=1, description=f"dbt {args[0]}: {node.node_name} {node.node_status}")
+                progress.update(
+                    task,
+                    advance=1,
+                    description=f"dbt {args[0]}: {node.node_name} {node.node_status}",
+                )
 
         callbacks.append(on_event)
         progress.start()
@@ -85,7 +103,9 @@ def run_dbt(args: list[str], show_progress: bool = True):
     os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())  # read by profiles.yml
     try:
         # with a progress bar, dbt's own log lines would only scroll it away (errors still show)
-        return dbtRunner(callbacks=callbacks).invoke(dbt_args([*args, "--quiet"] if show_progress else args))
+        return dbtRunner(callbacks=callbacks).invoke(
+            dbt_args([*args, "--quiet"] if show_progress else args)
+        )
     finally:
         if saved is None:
             os.environ.pop("CREDITLAKE_WAREHOUSE", None)
@@ -113,7 +133,9 @@ def publish(source: Path, target: Path) -> Path:
     return target
 
 
-ORPHAN_GATE = "orphan_share_within_threshold"  # the test on rpt_reference_orphans that fails a build
+ORPHAN_GATE = (
+    "orphan_share_within_threshold"  # the test on rpt_reference_orphans that fails a build
+)
 
 
 def reference_orphans(db: Path) -> list[dict]:
@@ -124,22 +146,28 @@ def reference_orphans(db: Path) -> list[dict]:
     if not db.exists():
         return []
     with duckdb.connect(str(db)) as con:
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                             "AND schema_name = 'marts' AND table_name = 'rpt_reference_orphans'").fetchone()[0]
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'marts' AND table_name = 'rpt_reference_orphans'"
+        ).fetchone()[0]
         if not exists:
             return []
-        cursor = con.execute("SELECT kind, child, child_column, parent, parent_column, child_rows, orphan_rows, "
-                             "orphan_keys, orphan_share, example_keys, threshold, min_child_rows, exceeded "
-                             "FROM marts.rpt_reference_orphans ORDER BY kind")
+        cursor = con.execute(
+            "SELECT kind, child, child_column, parent, parent_column, child_rows, orphan_rows, "
+            "orphan_keys, orphan_share, example_keys, threshold, min_child_rows, exceeded "
+            "FROM marts.rpt_reference_orphans ORDER BY kind"
+        )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def describe_orphan(o: dict) -> str:
     """One line for a kind of reference orphan, e.g. for the CLI and the build's error."""
-    return (f"{o['kind']}: {o['orphan_rows']:,} of {o['child_rows']:,} rows of {o['child']}.{o['child_column']} "
-            f"name no {o['parent']}.{o['parent_column']} ({float(o['orphan_share']):.1%}, {o['orphan_keys']:,} keys, "
-            f"e.g. {o['example_keys']})")
+    return (
+        f"{o['kind']}: {o['orphan_rows']:,} of {o['child_rows']:,} rows of {o['child']}.{o['child_column']} "
+        f"name no {o['parent']}.{o['parent_column']} ({float(o['orphan_share']):.1%}, {o['orphan_keys']:,} keys, "
+        f"e.g. {o['example_keys']})"
+    )
 
 
 # dbt's unit tests check the SQL against fixed inputs, not the data: they belong to development
@@ -147,8 +175,12 @@ def describe_orphan(o: dict) -> str:
 PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
-def build(select: str | None = None, full_refresh: bool = False, show_progress: bool = True,
-          unit_tests: bool = False) -> BuildResult:
+def build(
+    select: str | None = None,
+    full_refresh: bool = False,
+    show_progress: bool = True,
+    unit_tests: bool = False,
+) -> BuildResult:
     """Export the bronze views, run `dbt build` (optionally a selection; the unit tests only when
     asked), publish on success."""
     from creditlake.lakehouse import export_bronze_views
@@ -167,14 +199,25 @@ def build(select: str | None = None, full_refresh: bool = False, show_progress: 
         status = str(node.status)
         statuses[status] = statuses.get(status, 0) + 1
         if status in ("error", "fail", "runtime error"):
-            failures.append(f"{node.node.unique_id}: {status}: {(node.message or '').strip()[:300]}")
-    result = BuildResult(success=bool(outcome.success), marts_db=db, published_db=None,
-                         snapshots=pinned, statuses=statuses, failures=failures)
+            failures.append(
+                f"{node.node.unique_id}: {status}: {(node.message or '').strip()[:300]}"
+            )
+    result = BuildResult(
+        success=bool(outcome.success),
+        marts_db=db,
+        published_db=None,
+        snapshots=pinned,
+        statuses=statuses,
+        failures=failures,
+    )
     if outcome.exception is not None and not failures:
         failures.append(f"dbt: {outcome.exception}")
     # read only when this run built the mart (a selection may not have): stale rows would mislead
-    built_orphans = any(node.node.unique_id == "model.creditlake.rpt_reference_orphans" and str(node.status) == "success"
-                        for node in getattr(outcome.result, "results", None) or [])
+    built_orphans = any(
+        node.node.unique_id == "model.creditlake.rpt_reference_orphans"
+        and str(node.status) == "success"
+        for node in getattr(outcome.result, "results", None) or []
+    )
     result.orphans = reference_orphans(db) if built_orphans else []
     if not outcome.success:
         lines = list(failures or ["see dbt log"])
@@ -182,18 +225,26 @@ def build(select: str | None = None, full_refresh: bool = False, show_progress: 
             # dbt's message only says how many kinds failed: name them, with their counts
             over = [o for o in result.orphans if o["exceeded"]]
             if over:
-                lines.append(f"reference orphans above the threshold ({float(over[0]['threshold']):.1%} of a kind's rows, "
-                             f"kinds of at least {over[0]['min_child_rows']:,} rows):")
+                lines.append(
+                    f"reference orphans above the threshold ({float(over[0]['threshold']):.1%} of a kind's rows, "
+                    f"kinds of at least {over[0]['min_child_rows']:,} rows):"
+                )
                 lines += [f"  {describe_orphan(o)}" for o in over]
-        raise TransformError("dbt build failed; published marts unchanged:\n  " + "\n  ".join(lines))
+        raise TransformError(
+            "dbt build failed; published marts unchanged:\n  " + "\n  ".join(lines)
+        )
     result.published_db = publish(db, published_db())
     return result
 
 
 def command(
-    select: str = typer.Option(None, "--select", "-s", help="dbt node selection (default: everything)"),
+    select: str = typer.Option(
+        None, "--select", "-s", help="dbt node selection (default: everything)"
+    ),
     full_refresh: bool = typer.Option(False, help="Rebuild incremental models from all of bronze"),
-    unit_tests: bool = typer.Option(False, help="Also run dbt's unit tests (the SQL against fixed inputs)"),
+    unit_tests: bool = typer.Option(
+        False, help="Also run dbt's unit tests (the SQL against fixed inputs)"
+    ),
 ) -> None:
     """Build the marts from bronze with dbt and publish them (creditlake transform)."""
     try:
@@ -205,7 +256,9 @@ def command(
     typer.echo(f"dbt build green ({counts}); published {result.published_db}")
     found = [o for o in result.orphans if o["orphan_rows"]]
     if found:
-        typer.echo(f"reference orphans (counted in marts.rpt_reference_orphans, not fatal up to "
-                   f"{float(found[0]['threshold']):.1%} of a kind's rows):")
+        typer.echo(
+            f"reference orphans (counted in marts.rpt_reference_orphans, not fatal up to "
+            f"{float(found[0]['threshold']):.1%} of a kind's rows):"
+        )
         for o in found:
             typer.echo(f"  {describe_orphan(o)}")

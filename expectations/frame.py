@@ -21,17 +21,16 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.core import contract, uscc, values
+from creditlake.core import contract, pii, schemas, uscc, values
 from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR
 from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
-from creditlake.core import pii, schemas
 from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"  # the contract's alphabet; the check digit is apart
@@ -44,7 +43,7 @@ REGION_PATTERN = r"^[0-9]{6}$"  # GB/T 2260: 6 digits (a code new since our tabl
 class Prepared:
     dataset: str
     typed: pa.Table  # contract fields in bronze types (+ _file_date, _bank_id for bank files)
-    frame: "pandas.DataFrame"  # noqa: F821 - what the GX suite validates
+    frame: pandas.DataFrame  # noqa: F821 - what the GX suite validates
     record_hash: pa.Array  # sha256 hex of each row's canonical content
     absent_columns: list[str]  # contract fields absent from the batch
     unknown_fields: list[str]
@@ -76,7 +75,9 @@ def _not_utf8(table: pa.Table, name: str) -> pa.Array:
     marks = table[NOT_UTF8]
     marks = marks.combine_chunks() if isinstance(marks, pa.ChunkedArray) else marks
     padded = pc.binary_join_element_wise(NOT_UTF8_SEPARATOR, marks, NOT_UTF8_SEPARATOR, "")
-    return pc.fill_null(pc.match_substring(padded, NOT_UTF8_SEPARATOR + name + NOT_UTF8_SEPARATOR), False)
+    return pc.fill_null(
+        pc.match_substring(padded, NOT_UTF8_SEPARATOR + name + NOT_UTF8_SEPARATOR), False
+    )
 
 
 def _only_present(ok: pa.Array, text: pa.Array) -> pa.Array:
@@ -104,8 +105,9 @@ def _legacy_check(text: pa.Array) -> pa.Array:
     shaped = pc.fill_null(pc.match_substring_regex(text, LEGACY_PATTERN), False)
     values = text.to_pylist()
     mask = shaped.to_pylist()
-    return pa.array([uscc.is_valid_legacy(v) if m else None for v, m in zip(values, mask)],
-                    pa.bool_())
+    return pa.array(
+        [uscc.is_valid_legacy(v) if m else None for v, m in zip(values, mask)], pa.bool_()
+    )
 
 
 def _industry_check(text: pa.Array) -> pa.Array:
@@ -124,16 +126,23 @@ def identifier_checks(f: contract.Field, text: pa.Array) -> dict[str, pa.Array]:
         is_legacy = pc.fill_null(pc.equal(pc.utf8_length(text), 15), False)
         as_uscc = pc.if_else(is_legacy, pa.scalar(None, pa.string()), text)
         as_legacy = pc.if_else(is_legacy, text, pa.scalar(None, pa.string()))
-        return {f"{f.name}__uscc": as_uscc, f"{f.name}__check": _uscc_check(as_uscc),
-                f"{f.name}__legacy": as_legacy, f"{f.name}__legacy_check": _legacy_check(as_legacy)}
+        return {
+            f"{f.name}__uscc": as_uscc,
+            f"{f.name}__check": _uscc_check(as_uscc),
+            f"{f.name}__legacy": as_legacy,
+            f"{f.name}__legacy_check": _legacy_check(as_legacy),
+        }
     if f.identifier == "legacy":
         return {f"{f.name}__legacy_check": _legacy_check(text)}
     if f.identifier == "industry":
         return {f"{f.name}__check": _industry_check(text)}
     if f.identifier == "region":
         shaped = pc.match_substring_regex(text, REGION_PATTERN)
-        known = pc.if_else(pc.fill_null(shaped, False), pc.is_in(text, value_set=region_codes()),
-                           pa.scalar(None, pa.bool_()))
+        known = pc.if_else(
+            pc.fill_null(shaped, False),
+            pc.is_in(text, value_set=region_codes()),
+            pa.scalar(None, pa.bool_()),
+        )
         return {f"{f.name}__known": known}
     return {}
 
@@ -141,8 +150,9 @@ def identifier_checks(f: contract.Field, text: pa.Array) -> dict[str, pa.Array]:
 def canonical_hash(columns: list[pa.Array]) -> pa.Array:
     """sha256 over the row's canonical text (creditlake.core.values.canonical_text, PII tokenised)
     of the fields in contract order."""
-    joined = pc.binary_join_element_wise(*columns, "\x1f", null_handling="replace",
-                                         null_replacement="\x00")
+    joined = pc.binary_join_element_wise(
+        *columns, "\x1f", null_handling="replace", null_replacement="\x00"
+    )
     sha = hashlib.sha256
     return pa.array([sha(v.encode()).hexdigest() for v in joined.to_pylist()], pa.string())
 
@@ -153,7 +163,9 @@ def consistency(dataset: str, columns: dict[str, pa.Array], record_hash: pa.Arra
     names = list(ds.key) + [schemas.version_column(dataset)]
     if any(n not in columns for n in names):
         return pa.nulls(len(record_hash), pa.bool_())
-    keys = {f"k{i}": pc.fill_null(pc.cast(columns[n], pa.string()), "\x00") for i, n in enumerate(names)}
+    keys = {
+        f"k{i}": pc.fill_null(pc.cast(columns[n], pa.string()), "\x00") for i, n in enumerate(names)
+    }
     joined = pc.binary_join_element_wise(*keys.values(), "\x1f")
     if pc.count_distinct(joined).as_py() == len(joined):  # the usual case: no key twice
         return pa.array(np.ones(len(joined), dtype=bool))
@@ -163,9 +175,13 @@ def consistency(dataset: str, columns: dict[str, pa.Array], record_hash: pa.Arra
     return pc.less_equal(joined["h_count_distinct"], 1)
 
 
-def prepare(dataset: str, table: pa.Table, as_of: datetime,
-            references: dict[str, pa.Array] | None = None,
-            reference_notes: list[str] | None = None) -> Prepared:
+def prepare(
+    dataset: str,
+    table: pa.Table,
+    as_of: datetime,
+    references: dict[str, pa.Array] | None = None,
+    reference_notes: list[str] | None = None,
+) -> Prepared:
     import pandas as pd
 
     ds = contract.dataset(dataset)
@@ -174,15 +190,21 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     unknown = sorted(set(table.column_names) - set(ds.field_names) - lineage)
     absent = [f.name for f in ds.fields if f.name not in table.column_names]
 
-    texts = {f.name: (values.text(table[f.name]) if f.name in table.column_names
-                      else pa.nulls(n, pa.string())) for f in ds.fields}
+    texts = {
+        f.name: (
+            values.text(table[f.name]) if f.name in table.column_names else pa.nulls(n, pa.string())
+        )
+        for f in ds.fields
+    }
     frame_cols: dict[str, object] = {}
     # Bytes that were not UTF-8, checked before personal data is replaced by tokens (also in
     # fields that hold personal data only on some rows, e.g. a legal-representative change).
     for name in ds.field_names:
         frame_cols[f"{name}__utf8"] = pc.invert(_not_utf8(table, name))
     texts = dict(zip(texts, pii.pseudonymise_table(dataset, pa.table(texts)).columns))
-    texts = {k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in texts.items()}
+    texts = {
+        k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in texts.items()
+    }
 
     typed, canonical = {}, {}
     for f in ds.fields:
@@ -197,11 +219,20 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
             frame_cols[f"{f.name}__num"] = pc.cast(value, pa.float64())
         if f.type in (MONEY, NUM):
             places = values.places_kept(f.type, values.plain_numbers(text))
-            frame_cols[f"{f.name}__places"] = pc.if_else(pc.fill_null(ok, False), places,
-                                                         pa.scalar(None, pa.bool_()))
+            frame_cols[f"{f.name}__places"] = pc.if_else(
+                pc.fill_null(ok, False), places, pa.scalar(None, pa.bool_())
+            )
         if f.type in (DATE, PERIOD, TS):
-            stamp = (pc.strptime(pc.binary_join_element_wise(value, "-01", ""), format="%Y-%m-%d",
-                                 unit="s", error_is_null=True) if f.type == PERIOD else value)
+            stamp = (
+                pc.strptime(
+                    pc.binary_join_element_wise(value, "-01", ""),
+                    format="%Y-%m-%d",
+                    unit="s",
+                    error_is_null=True,
+                )
+                if f.type == PERIOD
+                else value
+            )
             if f.type == TS:
                 stamp = pc.cast(stamp, pa.timestamp("us", tz="UTC"))
             frame_cols[f"{f.name}__date"] = _comparable(stamp)
@@ -211,13 +242,19 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
             frame_cols[f"{f.name}__resolved"] = _only_present(known, text)
 
     if schemas.is_file_dataset(dataset):
-        file_date = (values.parse(DATE, values.text(table["_file_date"]))[0] if "_file_date" in table.column_names
-                     else pa.nulls(n, pa.date32()))
+        file_date = (
+            values.parse(DATE, values.text(table["_file_date"]))[0]
+            if "_file_date" in table.column_names
+            else pa.nulls(n, pa.date32())
+        )
         typed["_file_date"] = file_date
         canonical["_file_date"] = pc.cast(file_date, pa.string())
         # the bank is part of the record: two banks' equal rows are two records
-        bank = (values.text(table["_bank_id"]) if "_bank_id" in table.column_names
-                else pa.nulls(n, pa.string()))
+        bank = (
+            values.text(table["_bank_id"])
+            if "_bank_id" in table.column_names
+            else pa.nulls(n, pa.string())
+        )
         typed["_bank_id"] = canonical["_bank_id"] = bank
     record_hash = canonical_hash(list(canonical.values())) if n else pa.array([], pa.string())
     frame_cols["_row__consistent"] = consistency(dataset, canonical, record_hash)
@@ -226,8 +263,9 @@ def prepare(dataset: str, table: pa.Table, as_of: datetime,
     for name in absent:  # a column the batch lacks is validated as absent, not as null
         if ds.field(name).required:
             frame = frame.drop(columns=[name])
-    return Prepared(dataset, pa.table(typed), frame, record_hash, absent, unknown,
-                    list(reference_notes or []))
+    return Prepared(
+        dataset, pa.table(typed), frame, record_hash, absent, unknown, list(reference_notes or [])
+    )
 
 
 # pandas, and so GX, holds datetimes in nanoseconds: 1677-09-21 to 2262-04-11. A value beyond
@@ -239,7 +277,7 @@ COMPARABLE_DAYS = (date(1678, 1, 1), date(2261, 12, 31))
 
 def _comparable(stamp: pa.Array) -> pa.Array:
     """`stamp` (date32 or timestamp) held inside the days pandas can compare; nulls stay null."""
-    low, high = (datetime.combine(d, datetime.min.time(), timezone.utc) for d in COMPARABLE_DAYS)
+    low, high = (datetime.combine(d, datetime.min.time(), UTC) for d in COMPARABLE_DAYS)
     if pa.types.is_date(stamp.type):
         low, high = COMPARABLE_DAYS
     elif stamp.type.tz is None:
@@ -255,8 +293,11 @@ def _to_pandas(column: pa.Array):
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     t = column.type
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        stamp = column.cast(pa.timestamp("ns", tz="UTC")) if pa.types.is_timestamp(t) else \
-            column.cast(pa.timestamp("ns"))
+        stamp = (
+            column.cast(pa.timestamp("ns", tz="UTC"))
+            if pa.types.is_timestamp(t)
+            else column.cast(pa.timestamp("ns"))
+        )
         series = pd.Series(stamp.to_pandas())
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -271,5 +312,5 @@ def _to_pandas(column: pa.Array):
 def as_of_parameter(as_of: datetime) -> str:
     """The as-of time as the naive UTC ISO text GX compares datetime64 columns with."""
     if as_of.tzinfo is not None:
-        as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None)
+        as_of = as_of.astimezone(UTC).replace(tzinfo=None)
     return as_of.strftime("%Y-%m-%dT%H:%M:%S")

@@ -25,21 +25,37 @@ RANGES: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "penalties": {"amount": (None, 1e10)},
     "dishonest_debtors": {"amount": (None, 1e11)},
     "taxpayers": {"rating_year": (1990, 2100)},
-    "tax_filings": {"declared_revenue": (None, 1e11), "tax_payable": (None, 1e10),
-                    "tax_paid": (None, 1e10)},
+    "tax_filings": {
+        "declared_revenue": (None, 1e11),
+        "tax_payable": (None, 1e10),
+        "tax_paid": (None, 1e10),
+    },
     "tax_arrears": {"amount": (None, 1e10)},
-    "ss_contributions": {"insured_headcount": (None, 200_000), "contribution_due": (None, 1e9),
-                         "contribution_paid": (None, 1e9)},
-    "meter_readings": {"consumption": (None, 1e9), "amount_billed": (None, 1e9),
-                       "amount_paid": (None, 1e9)},
+    "ss_contributions": {
+        "insured_headcount": (None, 200_000),
+        "contribution_due": (None, 1e9),
+        "contribution_paid": (None, 1e9),
+    },
+    "meter_readings": {
+        "consumption": (None, 1e9),
+        "amount_billed": (None, 1e9),
+        "amount_paid": (None, 1e9),
+    },
     "core_enterprises": {"confirmed_credit_limit": (None, 1e12)},
     "invoices": {"amount": (None, 1e10), "tax_amount": (None, 2e9)},
     "receivable_confirmations": {"confirmed_amount": (None, 1e10)},
-    "loans": {"credit_limit": (None, 1e10), "outstanding_principal": (None, 1e10),
-              "annual_rate": (None, 0.36),  # 36%: the legal ceiling for lending rates in China
-              "days_past_due": (None, 10_000)},
-    "repayments": {"principal_due": (None, 1e10), "principal_paid": (None, 1e10),
-                   "interest_due": (None, 1e9), "interest_paid": (None, 1e9)},
+    "loans": {
+        "credit_limit": (None, 1e10),
+        "outstanding_principal": (None, 1e10),
+        "annual_rate": (None, 0.36),  # 36%: the legal ceiling for lending rates in China
+        "days_past_due": (None, 10_000),
+    },
+    "repayments": {
+        "principal_due": (None, 1e10),
+        "principal_paid": (None, 1e10),
+        "interest_due": (None, 1e9),
+        "interest_paid": (None, 1e9),
+    },
 }
 
 # Dates that lie in the future by nature (maturities, due dates); every other date,

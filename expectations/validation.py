@@ -57,16 +57,21 @@ class Validation:
         return mask
 
     def observations(self, rows: np.ndarray) -> dict[str, int]:
-        """"rule:field" -> how many of `rows` (a boolean mask) each observation saw."""
-        counts = {key: int(rows[np.asarray(idx, dtype=np.int64)].sum()) for key, idx in self.observed.items()}
+        """ "rule:field" -> how many of `rows` (a boolean mask) each observation saw."""
+        counts = {
+            key: int(rows[np.asarray(idx, dtype=np.int64)].sum())
+            for key, idx in self.observed.items()
+        }
         return {key: n for key, n in sorted(counts.items()) if n}
 
     def reason_codes(self, row: int) -> str:
         return ",".join(sorted({r for r, _ in self.reasons[row]}))
 
     def reason_detail(self, row: int) -> str:
-        return "; ".join(f"{f}: {contract.REASONS[r]}" for r, f in
-                         sorted(set(self.reasons[row]), key=lambda x: (x[0], x[1])))
+        return "; ".join(
+            f"{f}: {contract.REASONS[r]}"
+            for r, f in sorted(set(self.reasons[row]), key=lambda x: (x[0], x[1]))
+        )
 
 
 def gx_root() -> Path:
@@ -103,18 +108,27 @@ def context():
     if key not in _contexts:
         with _lock(root / "gx"):
             ctx = gx.get_context(mode="file", project_root_dir=str(root))
-            site = {"class_name": "SiteBuilder",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                      "base_directory": f"data_docs/{SITE}/"},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+            site = {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": f"data_docs/{SITE}/",
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
             sites = ctx.get_config().data_docs_sites or {}
-            if sites.get(SITE, {}).get("store_backend", {}).get("base_directory") != site["store_backend"]["base_directory"]:
+            if (
+                sites.get(SITE, {}).get("store_backend", {}).get("base_directory")
+                != site["store_backend"]["base_directory"]
+            ):
                 if SITE in sites:
                     ctx.update_data_docs_site(SITE, site)
                 else:
                     ctx.add_data_docs_site(SITE, site)
             bars = ctx.variables.progress_bars
-            bars_on = bars.get("globally") if isinstance(bars, dict) else getattr(bars, "globally", None)
+            bars_on = (
+                bars.get("globally") if isinstance(bars, dict) else getattr(bars, "globally", None)
+            )
             if bars_on is not False:
                 ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
                 ctx.variables.save()
@@ -164,18 +178,24 @@ def validation_definition(dataset: str):
                 raise LookupError
         except Exception:  # noqa: BLE001
             definition = ctx.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+            )
     _ready[key] = definition
     return definition
 
 
-def validate(dataset: str, table: pa.Table, as_of: datetime, *,
-             references: dict[str, pa.Array] | None = None,
-             reference_notes: list[str] | None = None,
-             row_count_bounds: tuple[int, int] | None = None,
-             missing_columns: list[str] | None = None,
-             batch_rows: int | None = None,
-             min_rows_for_column_check: int = 10) -> Validation:
+def validate(
+    dataset: str,
+    table: pa.Table,
+    as_of: datetime,
+    *,
+    references: dict[str, pa.Array] | None = None,
+    reference_notes: list[str] | None = None,
+    row_count_bounds: tuple[int, int] | None = None,
+    missing_columns: list[str] | None = None,
+    batch_rows: int | None = None,
+    min_rows_for_column_check: int = 10,
+) -> Validation:
     """Validate one batch: per-row reasons for bad records, and batch-level failures.
 
     `batch_rows`: when `table` is one part of a bigger landed batch, that batch's rows (the
@@ -204,8 +224,10 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
         if _raised(result):
             if column and (column in absent or column.split("__")[0] in absent):
                 continue  # checks on a column the batch lacks: reported as missing below
-            raise RuntimeError(f"expectation {result.expectation_config.type} on {column} "
-                               f"failed to run: {_exception_message(result)}")
+            raise RuntimeError(
+                f"expectation {result.expectation_config.type} on {column} "
+                f"failed to run: {_exception_message(result)}"
+            )
         if result.success:
             continue
         if "observation" in meta:
@@ -217,15 +239,25 @@ def validate(dataset: str, table: pa.Table, as_of: datetime, *,
             if meta["batch"] == "row_count":
                 batch_failures.append(
                     f"row count {n} far from the usual for {dataset}: expected between "
-                    f"{low} and {high} (from recent published batches of the same mode)")
+                    f"{low} and {high} (from recent published batches of the same mode)"
+                )
             continue
         for row in result.result.get("unexpected_index_list") or []:
             reasons.setdefault(int(row), []).append((meta["reason"], meta["field"]))
     for name in absent_required:
         if not any(name in m for m in batch_failures):
-            batch_failures.append(f"required column {name!r} missing from every record of the batch")
-    return Validation(dataset, prepared, reasons, batch_failures, observed,
-                      time.perf_counter() - started, gx_seconds)
+            batch_failures.append(
+                f"required column {name!r} missing from every record of the batch"
+            )
+    return Validation(
+        dataset,
+        prepared,
+        reasons,
+        batch_failures,
+        observed,
+        time.perf_counter() - started,
+        gx_seconds,
+    )
 
 
 def _raised(result) -> bool:
@@ -242,22 +274,37 @@ def _exception_message(result) -> str:
     return "; ".join(str(v.get("exception_message")) for v in info.values() if isinstance(v, dict))
 
 
-def _run_gx(dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, high: int,
-            batch_rows: int) -> list:
+def _run_gx(
+    dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, high: int, batch_rows: int
+) -> list:
     definition = validation_definition(dataset)
-    result_format = {"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                     "partial_unexpected_count": 20}
+    result_format = {
+        "result_format": "COMPLETE",
+        "return_unexpected_index_query": False,
+        "partial_unexpected_count": 20,
+    }
     frame = prepared.frame
     n = len(frame)
     whole = batch_rows == n  # GX's own row-count check only sees the frame
-    chunks = [(0, n)] if n <= CHUNK_ROWS else [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)]
+    chunks = (
+        [(0, n)]
+        if n <= CHUNK_ROWS
+        else [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)]
+    )
     merged: list = []
-    for number, (start, stop) in enumerate(chunks):
-        params = {suites.AS_OF: frames.as_of_parameter(as_of), suites.MIN_ROWS: 0, suites.MAX_ROWS: NO_LIMIT}
+    for start, stop in chunks:
+        params = {
+            suites.AS_OF: frames.as_of_parameter(as_of),
+            suites.MIN_ROWS: 0,
+            suites.MAX_ROWS: NO_LIMIT,
+        }
         if len(chunks) == 1 and whole:
             params.update({suites.MIN_ROWS: low, suites.MAX_ROWS: high})
-        part = definition.run(batch_parameters={"dataframe": frame.iloc[start:stop]},
-                              expectation_parameters=params, result_format=result_format)
+        part = definition.run(
+            batch_parameters={"dataframe": frame.iloc[start:stop]},
+            expectation_parameters=params,
+            result_format=result_format,
+        )
         if not merged:
             merged = list(part.results)
         else:  # the chunk's index labels are the batch's row numbers already
@@ -265,8 +312,9 @@ def _run_gx(dataset: str, prepared: frames.Prepared, as_of: datetime, low: int, 
                 if not extra.success:
                     into.success = False
                     into.result.setdefault("unexpected_index_list", [])
-                    into.result["unexpected_index_list"] = list(into.result["unexpected_index_list"]) + \
-                        list(extra.result.get("unexpected_index_list") or [])
+                    into.result["unexpected_index_list"] = list(
+                        into.result["unexpected_index_list"]
+                    ) + list(extra.result.get("unexpected_index_list") or [])
                 if extra.exception_info and _raised(extra):
                     into.exception_info = extra.exception_info
     if len(chunks) > 1 or not whole:  # the row-count check belongs to the whole batch

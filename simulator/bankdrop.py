@@ -36,7 +36,9 @@ class BankDrop:
             if not path.exists():
                 raise FileNotFoundError(f"{path} is missing: regenerate the data folder")
             table = pq.read_table(path)
-            order = pc.sort_indices(table, [("_file_date", "ascending")])  # stable: keeps row order per day
+            order = pc.sort_indices(
+                table, [("_file_date", "ascending")]
+            )  # stable: keeps row order per day
             self._tables[dataset] = table.take(order)
         return self._tables[dataset]
 
@@ -52,7 +54,9 @@ class BankDrop:
     def _write_dataset(self, dataset: str, day: str) -> list[Path]:
         table = self._table(dataset)
         dates = table.column("_file_date").combine_chunks()
-        values, counts = np.unique(dates.to_numpy(zero_copy_only=False).astype(str), return_counts=True)
+        values, counts = np.unique(
+            dates.to_numpy(zero_copy_only=False).astype(str), return_counts=True
+        )
         bounds = np.concatenate([[0], np.cumsum(counts)])
         written = []
         lines = None
@@ -67,9 +71,13 @@ class BankDrop:
                 continue
             if lines is None:  # encode once, only when some file is due
                 lines = csv_lines(batches(table), dataset)
-            tag = f"{os.getpid()}-{threading.get_ident()}"  # several servers may share a drop folder
+            tag = (
+                f"{os.getpid()}-{threading.get_ident()}"  # several servers may share a drop folder
+            )
             tmp = self.drop_dir / f".{name}.part{tag}"
-            _size, digest = write_gzip(tmp, header, [lines.span(int(bounds[i]), int(bounds[i + 1]))])
+            _size, digest = write_gzip(
+                tmp, header, [lines.span(int(bounds[i]), int(bounds[i + 1]))]
+            )
             tmp.replace(target)
             tmp_sha = self.drop_dir / f".{name}.sha256.part{tag}"
             tmp_sha.write_text(f"{digest}  {name}\n")

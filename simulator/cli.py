@@ -13,36 +13,60 @@ DEFAULT_SEED, DEFAULT_ENTERPRISES, DEFAULT_MONTHS = 7, 2000, 24
 
 @app.command()
 def generate(
-    out: Path = typer.Option(Path(".demo/sim"), help="Folder to write feeds, bank files and truth into"),
+    out: Path = typer.Option(
+        Path(".demo/sim"), help="Folder to write feeds, bank files and truth into"
+    ),
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes"),
     enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises"),
     months: int = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history"),
     quarantined_enterprises: float = typer.Option(
-        0.0, min=0.0, max=0.5, help="Share of the real enterprises whose registry records are all broken (quarantined) "
-                                    "while the other feeds' records naming them stay good, e.g. 0.05"),
+        0.0,
+        min=0.0,
+        max=0.5,
+        help="Share of the real enterprises whose registry records are all broken (quarantined) "
+        "while the other feeds' records naming them stay good, e.g. 0.05",
+    ),
 ) -> None:
     """Generate every dataset of the feed contract, the bank loan book and the planted truth."""
     from creditlake.simulator.generator import generate as run
 
-    run(out=out, seed=seed, enterprises=enterprises, months=months, quarantined_enterprises=quarantined_enterprises)
+    run(
+        out=out,
+        seed=seed,
+        enterprises=enterprises,
+        months=months,
+        quarantined_enterprises=quarantined_enterprises,
+    )
 
 
 @app.command()
 def serve(
-    data: Path = typer.Option(Path(".demo/sim"), help="Generated data folder (generated first if missing)"),
+    data: Path = typer.Option(
+        Path(".demo/sim"), help="Generated data folder (generated first if missing)"
+    ),
     seed: int = typer.Option(DEFAULT_SEED),
     enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=10),
     months: int = typer.Option(DEFAULT_MONTHS, min=13, max=120),
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8765),
-    fault_rate: float = typer.Option(0.0, min=0.0, max=0.9, help="Share of requests that meet a fault"),
+    fault_rate: float = typer.Option(
+        0.0, min=0.0, max=0.9, help="Share of requests that meet a fault"
+    ),
     drop: Path = typer.Option(None, help="Bank file-drop folder (default: DATA/drop)"),
 ) -> None:
     """Serve the feed contract over HTTP on one port for every platform."""
     from creditlake.simulator.server import serve as run
 
-    run(data=data, seed=seed, enterprises=enterprises, months=months, host=host, port=port,
-        fault_rate=fault_rate, drop=drop)
+    run(
+        data=data,
+        seed=seed,
+        enterprises=enterprises,
+        months=months,
+        host=host,
+        port=port,
+        fault_rate=fault_rate,
+        drop=drop,
+    )
 
 
 @app.command()

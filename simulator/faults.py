@@ -16,7 +16,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 RATE_LIMIT, SERVER_ERROR, RESET, TRUNCATED, TOKEN_EXPIRY, DUPLICATES = (
-    "rate_limit", "server_error", "reset", "truncated", "token_expiry", "duplicates")
+    "rate_limit",
+    "server_error",
+    "reset",
+    "truncated",
+    "token_expiry",
+    "duplicates",
+)
 
 # Which faults each kind of endpoint can meet. The token endpoint only meets transient
 # faults: a 401 there means wrong credentials, which a client must not retry.
@@ -53,7 +59,9 @@ class FaultPlan:
         self.requests = 0
         self._lock = threading.Lock()
 
-    def decide(self, endpoint: str, signature: str, duplicates_possible: bool = True) -> Fault | None:
+    def decide(
+        self, endpoint: str, signature: str, duplicates_possible: bool = True
+    ) -> Fault | None:
         """The fault (or None) for this attempt of `signature` at an endpoint of kind `endpoint`."""
         with self._lock:
             self._attempts[signature] += 1
@@ -66,10 +74,12 @@ class FaultPlan:
         kind = kinds[int(_unit(self.seed, self.rate, signature, attempt, "kind") * len(kinds))]
         with self._lock:
             self.counts[kind] += 1
-        return Fault(kind=kind,
-                     status=SERVER_ERROR_STATUSES[int(detail * len(SERVER_ERROR_STATUSES))],
-                     retry_after_date=detail >= 0.5,
-                     duplicates=1 + int(detail * 5))
+        return Fault(
+            kind=kind,
+            status=SERVER_ERROR_STATUSES[int(detail * len(SERVER_ERROR_STATUSES))],
+            retry_after_date=detail >= 0.5,
+            duplicates=1 + int(detail * 5),
+        )
 
     def stats(self) -> dict:
         with self._lock:

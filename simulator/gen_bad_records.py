@@ -21,63 +21,189 @@ MIN_GOOD_ROWS = 150  # smaller datasets get none: a handful of rows must not be 
 
 # Which field each reason breaks, per dataset (a reason not listed does not fit the dataset).
 PLAN: dict[str, dict[str, str]] = {
-    "enterprises": {"invalid_uscc": "uscc", "invalid_identifier": "industry_code", "missing_required": "name",
-                    "unknown_code": "status", "negative_value": "registered_capital", "future_date": "established_on",
-                    "malformed_value": "established_on", "conflicting_duplicate": "registered_capital",
-                    "invalid_utf8": "name", "out_of_range": "registered_capital"},
-    "enterprise_changes": {"invalid_uscc": "uscc", "missing_required": "change_date", "unknown_code": "change_type",
-                           "future_date": "change_date", "malformed_value": "change_date",
-                           "conflicting_duplicate": "after", "invalid_utf8": "after"},
-    "penalties": {"invalid_uscc": "uscc", "missing_required": "authority", "unknown_code": "category",
-                  "negative_value": "amount", "future_date": "decided_on", "malformed_value": "amount",
-                  "conflicting_duplicate": "amount", "invalid_utf8": "authority", "out_of_range": "amount"},
-    "abnormal_operations": {"invalid_uscc": "uscc", "missing_required": "reason", "future_date": "listed_on",
-                            "malformed_value": "listed_on", "conflicting_duplicate": "reason", "invalid_utf8": "reason"},
-    "dishonest_debtors": {"invalid_uscc": "uscc", "missing_required": "court", "negative_value": "amount",
-                          "future_date": "filed_on", "malformed_value": "filed_on", "conflicting_duplicate": "amount",
-                          "invalid_utf8": "court", "out_of_range": "amount"},
-    "taxpayers": {"invalid_uscc": "taxpayer_id", "missing_required": "credit_rating", "unknown_code": "credit_rating",
-                  "malformed_value": "rating_year", "conflicting_duplicate": "credit_rating", "out_of_range": "rating_year"},
-    "tax_filings": {"invalid_uscc": "taxpayer_id", "unknown_code": "tax_type", "negative_value": "tax_payable",
-                    "future_date": "period", "malformed_value": "declared_revenue",
-                    "conflicting_duplicate": "declared_revenue", "out_of_range": "declared_revenue"},
-    "tax_arrears": {"invalid_uscc": "taxpayer_id", "missing_required": "amount", "unknown_code": "tax_type",
-                    "negative_value": "amount", "future_date": "since", "malformed_value": "since",
-                    "conflicting_duplicate": "amount", "out_of_range": "amount"},
-    "ss_contributions": {"invalid_uscc": "uscc", "missing_required": "contribution_due", "negative_value": "contribution_paid",
-                         "future_date": "period", "malformed_value": "period", "conflicting_duplicate": "contribution_paid",
-                         "out_of_range": "insured_headcount"},
-    "utility_accounts": {"invalid_uscc": "uscc", "missing_required": "holder_name", "unknown_code": "utility",
-                         "future_date": "opened_on", "malformed_value": "opened_on", "conflicting_duplicate": "address",
-                         "invalid_utf8": "holder_name"},
-    "meter_readings": {"missing_required": "consumption", "negative_value": "consumption", "future_date": "period",
-                       "malformed_value": "consumption", "conflicting_duplicate": "consumption",
-                       "unresolved_reference": "account_no", "out_of_range": "consumption"},
-    "core_enterprises": {"invalid_uscc": "uscc", "missing_required": "chain_name", "negative_value": "confirmed_credit_limit",
-                         "conflicting_duplicate": "confirmed_credit_limit", "invalid_utf8": "name",
-                         "out_of_range": "confirmed_credit_limit"},
-    "invoices": {"invalid_uscc": "seller_uscc", "missing_required": "buyer_name", "unknown_code": "status",
-                 "negative_value": "amount", "future_date": "issued_on", "malformed_value": "amount",
-                 "conflicting_duplicate": "amount", "invalid_utf8": "seller_name", "out_of_range": "amount"},
-    "receivable_confirmations": {"invalid_uscc": "core_uscc", "missing_required": "confirmed_amount",
-                                 "negative_value": "confirmed_amount", "future_date": "confirmed_on",
-                                 "malformed_value": "matures_on", "conflicting_duplicate": "confirmed_amount",
-                                 "unresolved_reference": "invoice_no", "out_of_range": "confirmed_amount"},
-    "loans": {"invalid_uscc": "uscc", "missing_required": "branch_id", "unknown_code": "classification",
-              "negative_value": "outstanding_principal", "future_date": "contract_date", "malformed_value": "maturity_date",
-              "conflicting_duplicate": "outstanding_principal", "invalid_utf8": "branch_id", "out_of_range": "annual_rate"},
-    "repayments": {"missing_required": "principal_due", "negative_value": "principal_paid", "future_date": "paid_on",
-                   "malformed_value": "due_on", "conflicting_duplicate": "interest_paid",
-                   "unresolved_reference": "loan_id", "out_of_range": "principal_due"},
+    "enterprises": {
+        "invalid_uscc": "uscc",
+        "invalid_identifier": "industry_code",
+        "missing_required": "name",
+        "unknown_code": "status",
+        "negative_value": "registered_capital",
+        "future_date": "established_on",
+        "malformed_value": "established_on",
+        "conflicting_duplicate": "registered_capital",
+        "invalid_utf8": "name",
+        "out_of_range": "registered_capital",
+    },
+    "enterprise_changes": {
+        "invalid_uscc": "uscc",
+        "missing_required": "change_date",
+        "unknown_code": "change_type",
+        "future_date": "change_date",
+        "malformed_value": "change_date",
+        "conflicting_duplicate": "after",
+        "invalid_utf8": "after",
+    },
+    "penalties": {
+        "invalid_uscc": "uscc",
+        "missing_required": "authority",
+        "unknown_code": "category",
+        "negative_value": "amount",
+        "future_date": "decided_on",
+        "malformed_value": "amount",
+        "conflicting_duplicate": "amount",
+        "invalid_utf8": "authority",
+        "out_of_range": "amount",
+    },
+    "abnormal_operations": {
+        "invalid_uscc": "uscc",
+        "missing_required": "reason",
+        "future_date": "listed_on",
+        "malformed_value": "listed_on",
+        "conflicting_duplicate": "reason",
+        "invalid_utf8": "reason",
+    },
+    "dishonest_debtors": {
+        "invalid_uscc": "uscc",
+        "missing_required": "court",
+        "negative_value": "amount",
+        "future_date": "filed_on",
+        "malformed_value": "filed_on",
+        "conflicting_duplicate": "amount",
+        "invalid_utf8": "court",
+        "out_of_range": "amount",
+    },
+    "taxpayers": {
+        "invalid_uscc": "taxpayer_id",
+        "missing_required": "credit_rating",
+        "unknown_code": "credit_rating",
+        "malformed_value": "rating_year",
+        "conflicting_duplicate": "credit_rating",
+        "out_of_range": "rating_year",
+    },
+    "tax_filings": {
+        "invalid_uscc": "taxpayer_id",
+        "unknown_code": "tax_type",
+        "negative_value": "tax_payable",
+        "future_date": "period",
+        "malformed_value": "declared_revenue",
+        "conflicting_duplicate": "declared_revenue",
+        "out_of_range": "declared_revenue",
+    },
+    "tax_arrears": {
+        "invalid_uscc": "taxpayer_id",
+        "missing_required": "amount",
+        "unknown_code": "tax_type",
+        "negative_value": "amount",
+        "future_date": "since",
+        "malformed_value": "since",
+        "conflicting_duplicate": "amount",
+        "out_of_range": "amount",
+    },
+    "ss_contributions": {
+        "invalid_uscc": "uscc",
+        "missing_required": "contribution_due",
+        "negative_value": "contribution_paid",
+        "future_date": "period",
+        "malformed_value": "period",
+        "conflicting_duplicate": "contribution_paid",
+        "out_of_range": "insured_headcount",
+    },
+    "utility_accounts": {
+        "invalid_uscc": "uscc",
+        "missing_required": "holder_name",
+        "unknown_code": "utility",
+        "future_date": "opened_on",
+        "malformed_value": "opened_on",
+        "conflicting_duplicate": "address",
+        "invalid_utf8": "holder_name",
+    },
+    "meter_readings": {
+        "missing_required": "consumption",
+        "negative_value": "consumption",
+        "future_date": "period",
+        "malformed_value": "consumption",
+        "conflicting_duplicate": "consumption",
+        "unresolved_reference": "account_no",
+        "out_of_range": "consumption",
+    },
+    "core_enterprises": {
+        "invalid_uscc": "uscc",
+        "missing_required": "chain_name",
+        "negative_value": "confirmed_credit_limit",
+        "conflicting_duplicate": "confirmed_credit_limit",
+        "invalid_utf8": "name",
+        "out_of_range": "confirmed_credit_limit",
+    },
+    "invoices": {
+        "invalid_uscc": "seller_uscc",
+        "missing_required": "buyer_name",
+        "unknown_code": "status",
+        "negative_value": "amount",
+        "future_date": "issued_on",
+        "malformed_value": "amount",
+        "conflicting_duplicate": "amount",
+        "invalid_utf8": "seller_name",
+        "out_of_range": "amount",
+    },
+    "receivable_confirmations": {
+        "invalid_uscc": "core_uscc",
+        "missing_required": "confirmed_amount",
+        "negative_value": "confirmed_amount",
+        "future_date": "confirmed_on",
+        "malformed_value": "matures_on",
+        "conflicting_duplicate": "confirmed_amount",
+        "unresolved_reference": "invoice_no",
+        "out_of_range": "confirmed_amount",
+    },
+    "loans": {
+        "invalid_uscc": "uscc",
+        "missing_required": "branch_id",
+        "unknown_code": "classification",
+        "negative_value": "outstanding_principal",
+        "future_date": "contract_date",
+        "malformed_value": "maturity_date",
+        "conflicting_duplicate": "outstanding_principal",
+        "invalid_utf8": "branch_id",
+        "out_of_range": "annual_rate",
+    },
+    "repayments": {
+        "missing_required": "principal_due",
+        "negative_value": "principal_paid",
+        "future_date": "paid_on",
+        "malformed_value": "due_on",
+        "conflicting_duplicate": "interest_paid",
+        "unresolved_reference": "loan_id",
+        "out_of_range": "principal_due",
+    },
 }
-UNKNOWN_CODES = {"enterprises.status": "dormant", "invoices.status": "void", "change_type": "merger",
-                 "category": "traffic", "credit_rating": "E", "tax_type": "iit", "utility": "gas", "classification": "watch"}
-OUT_OF_RANGE = {"registered_capital": "99999999999999.00", "amount": "9999999999999.00", "rating_year": "1850",
-                "declared_revenue": "9999999999999.00", "insured_headcount": "10000000", "consumption": "1000000000000.0",
-                "confirmed_credit_limit": "99999999999999.00", "confirmed_amount": "9999999999999.00",
-                "annual_rate": "5.0000", "principal_due": "9999999999999.00"}
-MALFORMED = {"date": ["2026-13-45", "2026-02-30", "20260115", "not-a-date"], "period": ["2026-13", "202605", "abc"],
-             "money": ["abc", "n/a", "1.2.3"], "num": ["abc", "n/a", "1.2.3"], "int": ["12a", "abc", "1.2.3"]}
+UNKNOWN_CODES = {
+    "enterprises.status": "dormant",
+    "invoices.status": "void",
+    "change_type": "merger",
+    "category": "traffic",
+    "credit_rating": "E",
+    "tax_type": "iit",
+    "utility": "gas",
+    "classification": "watch",
+}
+OUT_OF_RANGE = {
+    "registered_capital": "99999999999999.00",
+    "amount": "9999999999999.00",
+    "rating_year": "1850",
+    "declared_revenue": "9999999999999.00",
+    "insured_headcount": "10000000",
+    "consumption": "1000000000000.0",
+    "confirmed_credit_limit": "99999999999999.00",
+    "confirmed_amount": "9999999999999.00",
+    "annual_rate": "5.0000",
+    "principal_due": "9999999999999.00",
+}
+MALFORMED = {
+    "date": ["2026-13-45", "2026-02-30", "20260115", "not-a-date"],
+    "period": ["2026-13", "202605", "abc"],
+    "money": ["abc", "n/a", "1.2.3"],
+    "num": ["abc", "n/a", "1.2.3"],
+    "int": ["12a", "abc", "1.2.3"],
+}
 CODE_ALTERNATIVE = {"credit_rating": ("A", "B")}
 
 for _plan in PLAN.values():
@@ -88,8 +214,15 @@ class FreshKeys:
     """Keys no good row has. USCC-keyed rows take a valid code of no enterprise (ghosts);
     id-keyed rows take numbers from a range good ids never reach."""
 
-    def __init__(self, dataset: str, seed: int, real_uscc: pa.Array, regions: np.ndarray, first_mi: int,
-                 accounts: pa.Array | None = None):
+    def __init__(
+        self,
+        dataset: str,
+        seed: int,
+        real_uscc: pa.Array,
+        regions: np.ndarray,
+        first_mi: int,
+        accounts: pa.Array | None = None,
+    ):
         # One instance per dataset (keys only need to be fresh within their dataset), so
         # datasets can be processed in parallel and still come out the same every run.
         self.rng = gc.rng_for(seed, f"fresh-keys-{dataset}")
@@ -126,7 +259,9 @@ class FreshKeys:
         elif dataset == "loans":
             fresh["loan_id"] = gc.numbered("LN", 90_000_000 + j, 8)
         elif dataset == "repayments":
-            fresh["repayment_id"] = pc.binary_join_element_wise(rows.column("loan_id"), gc.ints(900_000 + j), "-")
+            fresh["repayment_id"] = pc.binary_join_element_wise(
+                rows.column("loan_id"), gc.ints(900_000 + j), "-"
+            )
         elif dataset == "invoices":
             fresh["invoice_no"] = gc.numbered("9900", j, 16)
         elif dataset == "utility_accounts":
@@ -150,15 +285,21 @@ def _invalid_usccs(rng, values: pa.Array) -> tuple[pa.Array, pa.Array]:
     body = pc.utf8_slice_codeunits(values, 0, 17)
     check = pc.utf8_slice_codeunits(values, 17, 18)
     index = pc.index_in(check, pa.array(list(ALPHABET))).to_numpy(zero_copy_only=False)
-    wrong_check = pc.binary_join_element_wise(body, gc.codes(ALPHABET, (index + 1 + rng.integers(0, 29, k)) % 31), "")
+    wrong_check = pc.binary_join_element_wise(
+        body, gc.codes(ALPHABET, (index + 1 + rng.integers(0, 29, k)) % 31), ""
+    )
     bad_alphabet = pc.utf8_replace_slice(values, 10, 11, "I")
     too_short = body
-    out = pc.if_else(pa.array(kind == 0), too_short, pc.if_else(pa.array(kind == 1), bad_alphabet, wrong_check))
+    out = pc.if_else(
+        pa.array(kind == 0), too_short, pc.if_else(pa.array(kind == 1), bad_alphabet, wrong_check)
+    )
     detail = gc.codes(["length 17", "character I not in alphabet", "check character wrong"], kind)
     return out, detail
 
 
-def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: FreshKeys) -> tuple[pa.Table, pa.Array]:
+def _broken(
+    rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: FreshKeys
+) -> tuple[pa.Table, pa.Array]:
     """Returns the rows with `field` broken for `reason`, and a detail per row."""
     k = rows.num_rows
     ftype = DATASETS[dataset].field(field).type
@@ -169,26 +310,46 @@ def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: F
     elif reason == "invalid_identifier":
         kind = np.arange(k) % 3
         # Section T has division 97 only, and the generator never uses T: always a mismatch.
-        industry = pc.binary_join_element_wise("T", pc.utf8_slice_codeunits(rows.column("industry_code"), 1, 5), "")
+        industry = pc.binary_join_element_wise(
+            "T", pc.utf8_slice_codeunits(rows.column("industry_code"), 1, 5), ""
+        )
         # A region code must have 6 digits and a legacy number 15 (contract section 2); a
         # 6-digit code outside our table or a failed GS15 digit are observations, not defects.
         region = pc.utf8_slice_codeunits(rows.column("region_code"), 0, 5)
-        rows = rows.set_column(rows.schema.get_field_index("region_code"), "region_code",
-                               pc.if_else(pa.array(kind == 1), region, rows.column("region_code")))
-        valid = mint_legacy(rng, pc.cast(rows.column("region_code"), pa.int64()).to_numpy(zero_copy_only=False))
+        rows = rows.set_column(
+            rows.schema.get_field_index("region_code"),
+            "region_code",
+            pc.if_else(pa.array(kind == 1), region, rows.column("region_code")),
+        )
+        valid = mint_legacy(
+            rng, pc.cast(rows.column("region_code"), pa.int64()).to_numpy(zero_copy_only=False)
+        )
         legacy = pc.utf8_slice_codeunits(valid, 0, 14)
-        rows = rows.set_column(rows.schema.get_field_index("legacy_reg_no"), "legacy_reg_no",
-                               pc.if_else(pa.array(kind == 2), legacy, rows.column("legacy_reg_no")))
+        rows = rows.set_column(
+            rows.schema.get_field_index("legacy_reg_no"),
+            "legacy_reg_no",
+            pc.if_else(pa.array(kind == 2), legacy, rows.column("legacy_reg_no")),
+        )
         values = pc.if_else(pa.array(kind == 0), industry, values)
-        detail = gc.codes(["industry_code division not in its section", "region_code not 6 digits",
-                           "legacy_reg_no not 15 digits"], kind)
+        detail = gc.codes(
+            [
+                "industry_code division not in its section",
+                "region_code not 6 digits",
+                "legacy_reg_no not 15 digits",
+            ],
+            kind,
+        )
     elif reason == "missing_required":
         values = gc.nulls(k)
     elif reason == "unknown_code":
-        values = pa.array([UNKNOWN_CODES.get(f"{dataset}.{field}", UNKNOWN_CODES.get(field))] * k, pa.string())
+        values = pa.array(
+            [UNKNOWN_CODES.get(f"{dataset}.{field}", UNKNOWN_CODES.get(field))] * k, pa.string()
+        )
     elif reason == "negative_value":
         values = pc.fill_null(values, "100.00")
-        values = pc.if_else(pc.match_substring_regex(values, r"^0+(\.0+)?$"), pa.scalar("100.00"), values)  # -0.00 is not negative
+        values = pc.if_else(
+            pc.match_substring_regex(values, r"^0+(\.0+)?$"), pa.scalar("100.00"), values
+        )  # -0.00 is not negative
         values = pc.binary_join_element_wise("-", values, "")
     elif reason == "future_date":
         if ftype == "period":
@@ -208,15 +369,20 @@ def _broken(rng, dataset: str, reason: str, field: str, rows: pa.Table, fresh: F
             values = gc.numbered("9800", j, 16)
         else:
             values = gc.numbered("LN", 95_000_000 + j, 8)
-            rows = rows.set_column(rows.schema.get_field_index("repayment_id"), "repayment_id",
-                                   pc.binary_join_element_wise(values, "001", "-"))
+            rows = rows.set_column(
+                rows.schema.get_field_index("repayment_id"),
+                "repayment_id",
+                pc.binary_join_element_wise(values, "001", "-"),
+            )
     elif reason == "invalid_utf8":
         pass  # the value stays; the server sends it as invalid UTF-8
     else:
         raise ValueError(reason)
-    detail = pc.binary_join_element_wise(pa.scalar(f"{field}: "), pc.cast(detail, pa.string()), "") if reason in (
-        "invalid_uscc", "invalid_identifier") else pc.binary_join_element_wise(
-            pa.scalar(f"{field}="), pc.fill_null(values, "null"), "")
+    detail = (
+        pc.binary_join_element_wise(pa.scalar(f"{field}: "), pc.cast(detail, pa.string()), "")
+        if reason in ("invalid_uscc", "invalid_identifier")
+        else pc.binary_join_element_wise(pa.scalar(f"{field}="), pc.fill_null(values, "null"), "")
+    )
     rows = rows.set_column(rows.schema.get_field_index(field), field, values)
     return rows, detail
 
@@ -226,7 +392,9 @@ def _conflicting(rng, dataset: str, field: str, rows: pa.Table) -> pa.Table:
     ftype = DATASETS[dataset].field(field).type
     values = rows.column(field).combine_chunks()
     if ftype in ("money", "num"):
-        cents = np.round(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False) * 100).astype(np.int64)
+        cents = np.round(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False) * 100).astype(
+            np.int64
+        )
         changed = gc.money(cents + 10_000) if ftype == "money" else gc.decimal(cents / 100 + 100, 1)
     elif field in CODE_ALTERNATIVE:
         a, b = CODE_ALTERNATIVE[field]
@@ -240,16 +408,27 @@ def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table
     """Bad rows for one dataset, with `_bad_reason`, `_bad_detail` and `_bad_utf8_field`."""
     rng = gc.rng_for(seed, f"bad-{dataset}")
     plan = PLAN[dataset]
-    per_reason = 0 if good.num_rows < MIN_GOOD_ROWS else max(1, round(good.num_rows * BAD_SHARE / len(plan)))
+    per_reason = (
+        0 if good.num_rows < MIN_GOOD_ROWS else max(1, round(good.num_rows * BAD_SHARE / len(plan)))
+    )
     parts = []
     for reason, field in plan.items():
         if per_reason == 0:
             break
-        needs_value = reason in ("invalid_uscc", "negative_value", "conflicting_duplicate", "invalid_utf8")
+        needs_value = reason in (
+            "invalid_uscc",
+            "negative_value",
+            "conflicting_duplicate",
+            "invalid_utf8",
+        )
         present = good.column(field).is_valid()
         if reason == "invalid_uscc":  # break real 18-character codes, not legacy numbers
             present = pc.and_(present, pc.equal(pc.utf8_length(good.column(field)), 18))
-        candidates = np.flatnonzero(pc.fill_null(present, False).to_numpy(zero_copy_only=False)) if needs_value else np.arange(good.num_rows)
+        candidates = (
+            np.flatnonzero(pc.fill_null(present, False).to_numpy(zero_copy_only=False))
+            if needs_value
+            else np.arange(good.num_rows)
+        )
         if len(candidates) == 0:
             continue
         picked = rng.choice(candidates, min(per_reason, len(candidates)), replace=False)
@@ -258,16 +437,22 @@ def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table
         utf8 = gc.nulls(k)
         if reason == "conflicting_duplicate":
             rows = pa.concat_tables([rows, _conflicting(rng, dataset, field, rows)])
-            detail = pc.binary_join_element_wise(pa.scalar(f"{field} differs within key "), _key_text(dataset, rows), "")
+            detail = pc.binary_join_element_wise(
+                pa.scalar(f"{field} differs within key "), _key_text(dataset, rows), ""
+            )
             k, utf8 = rows.num_rows, gc.nulls(rows.num_rows)
         else:
             rows, detail = _broken(rng, dataset, reason, field, rows, fresh)
             if reason == "invalid_utf8":
                 utf8 = pa.array([field] * k)
-        rows = rows.append_column("_bad_reason", pa.array([reason] * k)).append_column("_bad_detail", detail)
+        rows = rows.append_column("_bad_reason", pa.array([reason] * k)).append_column(
+            "_bad_detail", detail
+        )
         parts.append(rows.append_column("_bad_utf8_field", utf8))
     if not parts:
-        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(pa.field("_bad_detail", pa.string()))
+        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(
+            pa.field("_bad_detail", pa.string())
+        )
         return empty.append(pa.field("_bad_utf8_field", pa.string())).empty_table()
     return pa.concat_tables(parts)
 
@@ -296,24 +481,39 @@ def break_real_enterprises(good: pa.Table, seed: int, share: float) -> tuple[pa.
     usccs = usccs.take(pc.sort_indices(usccs))  # the feed's row order must not decide the pick
     k = int(round(share * len(usccs)))
     if k == 0:
-        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(pa.field("_bad_detail", pa.string()))
+        empty = good.schema.append(pa.field("_bad_reason", pa.string())).append(
+            pa.field("_bad_detail", pa.string())
+        )
         return good, empty.append(pa.field("_bad_utf8_field", pa.string())).empty_table()
     rng = gc.rng_for(seed, "break-real-enterprises")
     picked = usccs.take(pa.array(np.sort(rng.choice(len(usccs), k, replace=False))))
     is_broken = pc.is_in(good.column("uscc"), value_set=picked)
     rest, broken = good.filter(pc.invert(is_broken)), good.filter(is_broken)
     # the defect goes with the enterprise, not the row: all its versions fail alike
-    defect = pc.index_in(broken.column("uscc"), value_set=picked).to_numpy(zero_copy_only=False) % len(REAL_ENTERPRISE_DEFECTS)
+    defect = pc.index_in(broken.column("uscc"), value_set=picked).to_numpy(
+        zero_copy_only=False
+    ) % len(REAL_ENTERPRISE_DEFECTS)
     status = pa.array([UNKNOWN_CODES["enterprises.status"]] * broken.num_rows, pa.string())
     # Section T has division 97 only, and the generator never uses T: always a mismatch.
-    industry = pc.binary_join_element_wise("T", pc.utf8_slice_codeunits(broken.column("industry_code"), 1, 5), "")
+    industry = pc.binary_join_element_wise(
+        "T", pc.utf8_slice_codeunits(broken.column("industry_code"), 1, 5), ""
+    )
     first = pa.array(defect == 0)
-    broken = broken.set_column(broken.schema.get_field_index("status"), "status",
-                               pc.if_else(first, status, broken.column("status")))
-    broken = broken.set_column(broken.schema.get_field_index("industry_code"), "industry_code",
-                               pc.if_else(first, broken.column("industry_code"), industry))
+    broken = broken.set_column(
+        broken.schema.get_field_index("status"),
+        "status",
+        pc.if_else(first, status, broken.column("status")),
+    )
+    broken = broken.set_column(
+        broken.schema.get_field_index("industry_code"),
+        "industry_code",
+        pc.if_else(first, broken.column("industry_code"), industry),
+    )
     reasons = gc.codes([r for r, _ in REAL_ENTERPRISE_DEFECTS], defect)
-    detail = pc.if_else(first, pc.binary_join_element_wise(pa.scalar("status="), broken.column("status"), ""),
-                        pa.scalar("industry_code: industry_code division not in its section"))
+    detail = pc.if_else(
+        first,
+        pc.binary_join_element_wise(pa.scalar("status="), broken.column("status"), ""),
+        pa.scalar("industry_code: industry_code division not in its section"),
+    )
     broken = broken.append_column("_bad_reason", reasons).append_column("_bad_detail", detail)
     return rest, broken.append_column("_bad_utf8_field", gc.nulls(broken.num_rows))

@@ -30,11 +30,22 @@ def month_text(mi: int) -> str:
 
 def month_start(mi) -> np.ndarray:
     """First day (day number) of month index `mi` (scalar or array)."""
-    return (np.asarray(mi, dtype=np.int64) - _EPOCH_MONTH).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return (
+        (np.asarray(mi, dtype=np.int64) - _EPOCH_MONTH)
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
 
 
 def month_of(day) -> np.ndarray:
-    return np.asarray(day, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + _EPOCH_MONTH
+    return (
+        np.asarray(day, dtype=np.int64)
+        .astype("datetime64[D]")
+        .astype("datetime64[M]")
+        .astype(np.int64)
+        + _EPOCH_MONTH
+    )
 
 
 def day_number(text: str) -> int:
@@ -98,7 +109,11 @@ _LUT_FIRST_DAY = day_number("1900-01-01")
 _LUT_LAST_DAY = day_number("2041-01-01")
 _DATE_LUT = pa.array(np.arange(_LUT_FIRST_DAY, _LUT_LAST_DAY).astype("datetime64[D]").astype(str))
 _LUT_FIRST_MONTH = 1900 * 12
-_PERIOD_LUT = pa.array(np.arange(_LUT_FIRST_MONTH - _EPOCH_MONTH, 2041 * 12 - _EPOCH_MONTH).astype("datetime64[M]").astype(str))
+_PERIOD_LUT = pa.array(
+    np.arange(_LUT_FIRST_MONTH - _EPOCH_MONTH, 2041 * 12 - _EPOCH_MONTH)
+    .astype("datetime64[M]")
+    .astype(str)
+)
 _TOD_LUT = pa.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in range(DAY)])
 
 
@@ -128,7 +143,9 @@ def from_chars(chars: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
         null_count = n - int(np.count_nonzero(valid))
         if null_count:
             validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.string(), n, [validity, offsets, pa.py_buffer(np.ascontiguousarray(chars))], null_count)
+    return pa.Array.from_buffers(
+        pa.string(), n, [validity, offsets, pa.py_buffer(np.ascontiguousarray(chars))], null_count
+    )
 
 
 def _lut_rows(table: np.ndarray, index: np.ndarray, what: str) -> np.ndarray:
@@ -185,7 +202,11 @@ def money(cents: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def decimal(values: np.ndarray, decimals: int, valid: np.ndarray | None = None) -> pa.Array:
-    return fixed(np.round(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64), decimals, valid)
+    return fixed(
+        np.round(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64),
+        decimals,
+        valid,
+    )
 
 
 def ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -202,20 +223,26 @@ def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     head = prefix.encode()
     total = len(head) + width
     if not len(numbers) or numbers.min() < 0 or numbers.max() >= 10**width or total > 18:
-        return pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0"), "")
+        return pc.binary_join_element_wise(
+            prefix, pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0"), ""
+        )
     # 10**(total-1) + number prints as '1', zeros, the padded number: every string has
     # `total` characters (`width` + 1 without a prefix); the leading ones become the prefix.
     printed = pc.cast(pa.array(numbers + 10 ** max(total - 1, width)), pa.string())
-    chars = np.frombuffer(printed.buffers()[2], np.uint8, len(numbers) * max(total, width + 1)).reshape(len(numbers), -1)
+    chars = np.frombuffer(
+        printed.buffers()[2], np.uint8, len(numbers) * max(total, width + 1)
+    ).reshape(len(numbers), -1)
     if head:
         chars = chars.copy()
-        chars[:, :len(head)] = np.frombuffer(head, np.uint8)
+        chars[:, : len(head)] = np.frombuffer(head, np.uint8)
     else:
         chars = chars[:, 1:]
     return from_chars(chars)
 
 
-def take(values: pa.Array, index: np.ndarray, valid: np.ndarray | None = None, width: int | None = None) -> pa.Array:
+def take(
+    values: pa.Array, index: np.ndarray, valid: np.ndarray | None = None, width: int | None = None
+) -> pa.Array:
     """values.take(index), null where not `valid`. Strings that all have one width (USCCs,
     dates, account numbers) are gathered by numpy as fixed-size values, several times
     faster. `width`: common_width(values) if already known."""
@@ -290,14 +317,21 @@ def take_sorted(table: pa.Table, rows: np.ndarray) -> pa.Table:
     return pa.Table.from_batches(parts, schema=table.schema)
 
 
-def uniform_seconds(rng: np.random.Generator, days: np.ndarray, start_hour: int = 7, end_hour: int = 22) -> np.ndarray:
+def uniform_seconds(
+    rng: np.random.Generator, days: np.ndarray, start_hour: int = 7, end_hour: int = 22
+) -> np.ndarray:
     """A time of day inside office-ish hours on each of `days`, as epoch seconds."""
-    return np.asarray(days, np.int64) * DAY + rng.integers(start_hour * 3600, end_hour * 3600, size=len(days))
+    return np.asarray(days, np.int64) * DAY + rng.integers(
+        start_hour * 3600, end_hour * 3600, size=len(days)
+    )
 
 
 # ---- tables -----------------------------------------------------------------------
 
-def table(dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.ndarray | None = None) -> pa.Table:
+
+def table(
+    dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.ndarray | None = None
+) -> pa.Table:
     """A dataset's rows in wire form plus the generator's working columns:
     `_ts` (updated_at in seconds, or the bank file day in seconds) and `_final`
     (the row is the newest version of its key: only those get corrections)."""
@@ -318,8 +352,16 @@ def table(dataset: str, columns: dict[str, pa.Array], ts: np.ndarray, final: np.
     return pa.table(data)
 
 
-def versions_in_order(dataset: str, build, first_ts: np.ndarray, second_ts: np.ndarray, has_second: np.ndarray,
-                      first_nulls: tuple[str, ...], first_constants: dict[str, str], end_ts: int) -> pa.Table:
+def versions_in_order(
+    dataset: str,
+    build,
+    first_ts: np.ndarray,
+    second_ts: np.ndarray,
+    has_second: np.ndarray,
+    first_nulls: tuple[str, ...],
+    first_constants: dict[str, str],
+    end_ts: int,
+) -> pa.Table:
     """`versions` for the big feeds: both versions of every record are put in updated_at
     order at the numeric stage and `build(rows)` formats the columns for record indexes
     `rows` once, already in file order (no random gather of strings later). The first
@@ -327,9 +369,11 @@ def versions_in_order(dataset: str, build, first_ts: np.ndarray, second_ts: np.n
     m = len(first_ts)
     second = np.asarray(has_second, bool) & (np.asarray(second_ts) < end_ts)
     closed_rows = np.flatnonzero(second)
-    ts, rows, closed = in_time_order(np.concatenate([first_ts, np.asarray(second_ts)[closed_rows]]),
-                                     np.concatenate([np.arange(m), closed_rows]),
-                                     np.concatenate([np.zeros(m, bool), np.ones(len(closed_rows), bool)]))
+    ts, rows, closed = in_time_order(
+        np.concatenate([first_ts, np.asarray(second_ts)[closed_rows]]),
+        np.concatenate([np.arange(m), closed_rows]),
+        np.concatenate([np.zeros(m, bool), np.ones(len(closed_rows), bool)]),
+    )
     columns = build(rows)
     opened = pa.array(~closed)
     for name in first_nulls:
@@ -339,12 +383,21 @@ def versions_in_order(dataset: str, build, first_ts: np.ndarray, second_ts: np.n
     return table(dataset, columns, ts, closed | ~second[rows])
 
 
-def versions(dataset: str, columns: dict[str, pa.Array], first_ts: np.ndarray, second_ts: np.ndarray,
-             has_second: np.ndarray, first_overrides: dict[str, pa.Array], end_ts: int) -> pa.Table:
+def versions(
+    dataset: str,
+    columns: dict[str, pa.Array],
+    first_ts: np.ndarray,
+    second_ts: np.ndarray,
+    has_second: np.ndarray,
+    first_overrides: dict[str, pa.Array],
+    end_ts: int,
+) -> pa.Table:
     """Records published twice: first as opened (`first_overrides` replace some fields,
     e.g. paid_on null, status 'issued'), then complete when closed (paid, settled,
     removed...). The second version exists only if it happens before the end of data."""
     second = np.asarray(has_second, bool) & (np.asarray(second_ts) < end_ts)
     opened = table(dataset, {**columns, **first_overrides}, first_ts, ~second)
-    closed = table(dataset, columns, second_ts, np.ones(len(second_ts), bool)).filter(pa.array(second))
+    closed = table(dataset, columns, second_ts, np.ones(len(second_ts), bool)).filter(
+        pa.array(second)
+    )
     return pa.concat_tables([opened, closed])

@@ -22,23 +22,92 @@ from creditlake.core.uscc import ALPHABET, check_chars
 from creditlake.simulator import gen_common as gc
 from creditlake.simulator import gen_names as names
 
-
 # Lunar new year's day 2015-2035: the Spring Festival shuts factories for weeks.
 SPRING_FESTIVAL = {
-    2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28", 2018: "2018-02-16", 2019: "2019-02-05",
-    2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01", 2023: "2023-01-22", 2024: "2024-02-10",
-    2025: "2025-01-29", 2026: "2026-02-17", 2027: "2027-02-06", 2028: "2028-01-26", 2029: "2029-02-13",
-    2030: "2030-02-03", 2031: "2031-01-23", 2032: "2032-02-11", 2033: "2033-01-31", 2034: "2034-02-19",
+    2015: "2015-02-19",
+    2016: "2016-02-08",
+    2017: "2017-01-28",
+    2018: "2018-02-16",
+    2019: "2019-02-05",
+    2020: "2020-01-25",
+    2021: "2021-02-12",
+    2022: "2022-02-01",
+    2023: "2023-01-22",
+    2024: "2024-02-10",
+    2025: "2025-01-29",
+    2026: "2026-02-17",
+    2027: "2027-02-06",
+    2028: "2028-01-26",
+    2029: "2029-02-13",
+    2030: "2030-02-03",
+    2031: "2031-01-23",
+    2032: "2032-02-11",
+    2033: "2033-01-31",
+    2034: "2034-02-19",
     2035: "2035-02-08",
 }
 # Share of firms per section (enterprises, not public administration or international bodies).
-SECTION_WEIGHTS = {"A": 3, "B": 1, "C": 24, "D": 1, "E": 8, "F": 28, "G": 5, "H": 7, "I": 5, "J": 1, "K": 2,
-                   "L": 6, "M": 3, "N": 1, "O": 3, "P": 1, "Q": 1, "R": 1}
+SECTION_WEIGHTS = {
+    "A": 3,
+    "B": 1,
+    "C": 24,
+    "D": 1,
+    "E": 8,
+    "F": 28,
+    "G": 5,
+    "H": 7,
+    "I": 5,
+    "J": 1,
+    "K": 2,
+    "L": 6,
+    "M": 3,
+    "N": 1,
+    "O": 3,
+    "P": 1,
+    "Q": 1,
+    "R": 1,
+}
 # kWh of electricity and m3 of water per 1000 CNY of revenue: manufacturing heavy, services light.
-ELECTRICITY_INTENSITY = {"A": 40, "B": 90, "C": 70, "D": 120, "E": 15, "F": 6, "G": 20, "H": 45, "I": 10,
-                         "J": 3, "K": 5, "L": 6, "M": 12, "N": 30, "O": 20, "P": 15, "Q": 18, "R": 12}
-WATER_INTENSITY = {"A": 6.0, "B": 3.0, "C": 1.6, "D": 4.0, "E": 0.8, "F": 0.15, "G": 0.3, "H": 2.5, "I": 0.1,
-                   "J": 0.05, "K": 0.2, "L": 0.1, "M": 0.3, "N": 2.0, "O": 0.8, "P": 0.6, "Q": 1.0, "R": 0.4}
+ELECTRICITY_INTENSITY = {
+    "A": 40,
+    "B": 90,
+    "C": 70,
+    "D": 120,
+    "E": 15,
+    "F": 6,
+    "G": 20,
+    "H": 45,
+    "I": 10,
+    "J": 3,
+    "K": 5,
+    "L": 6,
+    "M": 12,
+    "N": 30,
+    "O": 20,
+    "P": 15,
+    "Q": 18,
+    "R": 12,
+}
+WATER_INTENSITY = {
+    "A": 6.0,
+    "B": 3.0,
+    "C": 1.6,
+    "D": 4.0,
+    "E": 0.8,
+    "F": 0.15,
+    "G": 0.3,
+    "H": 2.5,
+    "I": 0.1,
+    "J": 0.05,
+    "K": 0.2,
+    "L": 0.1,
+    "M": 0.3,
+    "N": 2.0,
+    "O": 0.8,
+    "P": 0.6,
+    "Q": 1.0,
+    "R": 0.4,
+}
 SIZE_SHARES = [0.62, 0.28, 0.08, 0.02]
 MONTHLY_REVENUE = [60_000, 600_000, 5_000_000, 40_000_000]  # median CNY per month by size class
 HEADCOUNT_RANGE = [(1, 9), (10, 99), (100, 299), (300, 3000)]
@@ -94,7 +163,11 @@ class World:
 
     def core_distressed(self) -> np.ndarray:
         own_core = np.where(self.core_of >= 0, self.core_of, np.arange(self.n))
-        return (self.is_core | (self.core_of >= 0)) & self.distressed[own_core] & self.is_core[own_core]
+        return (
+            (self.is_core | (self.core_of >= 0))
+            & self.distressed[own_core]
+            & self.is_core[own_core]
+        )
 
 
 def mint_usccs(rng: np.random.Generator, regions: np.ndarray, entity_type: np.ndarray) -> pa.Array:
@@ -150,11 +223,17 @@ OLD_NUMBERING_UNTIL = "2000-01-01"  # numbers issued before then may lack the GS
 NO_CHECK_DIGIT_SHARE = 0.2  # of those older numbers
 
 
-def without_check_digit(rng: np.random.Generator, numbers: pa.Array, established: np.ndarray) -> pa.Array:
+def without_check_digit(
+    rng: np.random.Generator, numbers: pa.Array, established: np.ndarray
+) -> pa.Array:
     """Some older registration numbers end in a digit that is not their GS15 check digit
     (contract section 2: still valid). They keep every record keyed by them valid too."""
-    old = (established < gc.day_number(OLD_NUMBERING_UNTIL)) & (rng.random(len(numbers)) < NO_CHECK_DIGIT_SHARE)
-    last = pc.cast(pc.utf8_slice_codeunits(numbers, 14, 15), pa.int64()).to_numpy(zero_copy_only=False)
+    old = (established < gc.day_number(OLD_NUMBERING_UNTIL)) & (
+        rng.random(len(numbers)) < NO_CHECK_DIGIT_SHARE
+    )
+    last = pc.cast(pc.utf8_slice_codeunits(numbers, 14, 15), pa.int64()).to_numpy(
+        zero_copy_only=False
+    )
     other = gc.ints((last + rng.integers(1, 10, len(numbers))) % 10)
     changed = pc.binary_join_element_wise(pc.utf8_slice_codeunits(numbers, 0, 14), other, "")
     return pc.if_else(pa.array(old), changed, numbers)
@@ -165,7 +244,7 @@ def unique_usccs(rng, regions, entity_type, exclude: pa.Array | None = None) -> 
     codes = mint_usccs(rng, regions, entity_type)
     for _ in range(20):
         dup = names._duplicated(codes if exclude is None else pa.concat_arrays([exclude, codes]))
-        dup = dup[len(exclude):] if exclude is not None else dup
+        dup = dup[len(exclude) :] if exclude is not None else dup
         if not dup.any():
             return codes
         fresh = mint_usccs(rng, regions[dup], entity_type[dup])
@@ -178,7 +257,10 @@ def unique_usccs(rng, regions, entity_type, exclude: pa.Array | None = None) -> 
 def _county_codes() -> np.ndarray:
     codes = np.array([int(c) for c in DIVISION_DATA if not c.endswith("00")])
     # County-level units under a real prefecture (the '90' groups are direct-administered oddities).
-    keep = [(f"{c // 100 * 100:06d}" in DIVISION_DATA or f"{c // 10000 * 10000:06d}" in DIVISION_DATA) for c in codes]
+    keep = [
+        (f"{c // 100 * 100:06d}" in DIVISION_DATA or f"{c // 10000 * 10000:06d}" in DIVISION_DATA)
+        for c in codes
+    ]
     return codes[np.array(keep)]
 
 
@@ -230,7 +312,9 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
         mask = section == s
         options = [d for sec, d in divs if sec == s]
         division[mask] = np.array(options)[rng.integers(0, len(options), mask.sum())]
-    group_class = np.char.add(rng.integers(1, 10, n).astype("U1"), rng.integers(0, 10, n).astype("U1"))
+    group_class = np.char.add(
+        rng.integers(1, 10, n).astype("U1"), rng.integers(0, 10, n).astype("U1")
+    )
     industry_code = pa.array(np.char.add(np.char.add(section.astype("U1"), division), group_class))
 
     # Firms cluster in a few hundred counties, big ones far more than small ones.
@@ -243,7 +327,11 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
     n_parks = max(3, n // 250)
     park_region = region[rng.integers(0, n, n_parks)]
     park_city_word, _ = _region_parts(park_region)
-    park_names = names.join(park_city_word, names.pick(rng, names.PLACE_WORDS, n_parks), names.pick(rng, names.PARK_KINDS, n_parks))
+    park_names = names.join(
+        park_city_word,
+        names.pick(rng, names.PLACE_WORDS, n_parks),
+        names.pick(rng, names.PARK_KINDS, n_parks),
+    )
     in_park = rng.random(n) < PARK_RATE
     park_index = rng.integers(0, n_parks, n)
     region = np.where(in_park, park_region[park_index], region)
@@ -251,13 +339,18 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
     park_id = pc.if_else(pa.array(in_park), park_id, gc.nulls(n))
 
     city_word, head = _region_parts(region)
-    road = names.join(names.pick(rng, names.PLACE_WORDS + names.LAST_NAMES[:60], n), names.pick(rng, names.ROAD_SUFFIXES, n))
+    road = names.join(
+        names.pick(rng, names.PLACE_WORDS + names.LAST_NAMES[:60], n),
+        names.pick(rng, names.ROAD_SUFFIXES, n),
+    )
     number = pc.cast(pa.array(rng.integers(1, 999, n)), pa.string())
     park_name = pc.if_else(pa.array(in_park), park_names.take(pa.array(park_index)), pa.scalar(""))
     address = names.join(head, park_name, road, number, pa.scalar("号"))
 
     legal_rep = names.person_names(rng, n)
-    name = names.enterprise_names(rng, city_word, section, np.array(ENTERPRISE_TYPES)[etype], legal_rep)
+    name = names.enterprise_names(
+        rng, city_word, section, np.array(ENTERPRISE_TYPES)[etype], legal_rep
+    )
     birth = gc.day_number("1960-01-01") + rng.integers(0, 38 * 365, n)
     legal_rep_id = names.id_numbers(rng, region, birth)
     phone = names.phones(rng, n)
@@ -265,52 +358,85 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
     # Establishment: most firms predate the history, ~9% open during it and ~1% in the future days.
     u = rng.random(n)
     reform = gc.day_number("2015-10-01")
-    established = np.where(u < 0.62, gc.day_number("1995-01-01") + rng.integers(0, reform - gc.day_number("1995-01-01"), n),
-                  np.where(u < 0.90, reform + rng.integers(0, max(1, cal.first_day - reform), n),
-                  np.where(u < 0.99, cal.first_day + rng.integers(0, cal.start_day - cal.first_day - 20, n),
-                           cal.start_day + rng.integers(0, max(1, cal.future_days - 5), n))))
+    established = np.where(
+        u < 0.62,
+        gc.day_number("1995-01-01") + rng.integers(0, reform - gc.day_number("1995-01-01"), n),
+        np.where(
+            u < 0.90,
+            reform + rng.integers(0, max(1, cal.first_day - reform), n),
+            np.where(
+                u < 0.99,
+                cal.first_day + rng.integers(0, cal.start_day - cal.first_day - 20, n),
+                cal.start_day + rng.integers(0, max(1, cal.future_days - 5), n),
+            ),
+        ),
+    )
     has_legacy = (established < reform) & (rng.random(n) < 0.75)
-    legacy = pc.if_else(pa.array(has_legacy), without_check_digit(gc.rng_for(seed, "legacy-no-check-digit"),
-                                                                  mint_legacy(rng, region), established),
-                        gc.nulls(n))
+    legacy = pc.if_else(
+        pa.array(has_legacy),
+        without_check_digit(
+            gc.rng_for(seed, "legacy-no-check-digit"), mint_legacy(rng, region), established
+        ),
+        gc.nulls(n),
+    )
     uses_legacy = has_legacy & (rng.random(n) < 0.10 / max(has_legacy.mean(), 0.01))
     uscc = unique_usccs(rng, region, np.where(individual, 2, 1))
-    capital_yuan = np.exp(rng.uniform(np.log([1e5, 1e6, 5e6, 5e7])[size], np.log([1e6, 5e6, 5e7, 1e9])[size]))
+    capital_yuan = np.exp(
+        rng.uniform(np.log([1e5, 1e6, 5e6, 5e7])[size], np.log([1e6, 5e6, 5e7, 1e9])[size])
+    )
     capital_cents = (np.round(capital_yuan / 10_000) * 1_000_000).astype(np.int64)
     capital_cents[individual & (rng.random(n) < 0.5)] = -1  # not registered: null on the wire
 
     # Supply chains: core enterprises are large firms with 20-200 supplier members each.
     n_cores = max(2, round(n / 400))
     candidates = np.flatnonzero(~individual & np.isin(section, ["C", "F", "E", "D"]))
-    cores = rng.choice(candidates if len(candidates) >= n_cores else np.arange(n), n_cores, replace=False)
+    cores = rng.choice(
+        candidates if len(candidates) >= n_cores else np.arange(n), n_cores, replace=False
+    )
     size[cores] = SIZE_CLASSES.index("large")
     is_core = np.zeros(n, bool)
     is_core[cores] = True
-    established[cores] = np.minimum(established[cores], cal.first_day - 3000)  # anchors of a chain are old firms
+    established[cores] = np.minimum(
+        established[cores], cal.first_day - 3000
+    )  # anchors of a chain are old firms
     wanted = rng.integers(20, 201, n_cores)
     wanted = np.maximum(1, np.floor(wanted * min(1.0, 0.35 * n / wanted.sum()))).astype(int)
     pool = rng.permutation(np.flatnonzero(~is_core))
     core_of = np.full(n, -1)
     bounds = np.concatenate([[0], np.cumsum(wanted)])
     for i, core in enumerate(cores):  # per core enterprise (a few hundred at most), not per firm
-        core_of[pool[bounds[i]:bounds[i + 1]]] = core
-    chain_word = names.pick(rng, ["汽车", "电子", "家电", "建材", "食品", "纺织服装", "装备制造", "医药", "商贸", "新能源"], n)
+        core_of[pool[bounds[i] : bounds[i + 1]]] = core
+    chain_word = names.pick(
+        rng,
+        ["汽车", "电子", "家电", "建材", "食品", "纺织服装", "装备制造", "医药", "商贸", "新能源"],
+        n,
+    )
     core_chain = names.join(city_word, chain_word, pa.scalar("供应链"))
     chain_owner = np.where(is_core, np.arange(n), core_of)
-    chain_name = pc.if_else(pa.array(chain_owner >= 0), core_chain.take(pa.array(np.maximum(chain_owner, 0))), gc.nulls(n))
+    chain_name = pc.if_else(
+        pa.array(chain_owner >= 0),
+        core_chain.take(pa.array(np.maximum(chain_owner, 0))),
+        gc.nulls(n),
+    )
 
     # Planted health. Onsets spread so defaults (3-9 months later) mostly land in the history.
     first_onset, last_onset = 6, max(7, cal.months - 3)
     fragility = rng.normal(0, 1, n)
-    lift = np.exp(FRAGILITY_WEIGHT * fragility - FRAGILITY_WEIGHT ** 2 / 2)  # mean 1: the rate stays 8%
+    lift = np.exp(
+        FRAGILITY_WEIGHT * fragility - FRAGILITY_WEIGHT**2 / 2
+    )  # mean 1: the rate stays 8%
     distressed = rng.random(n) < np.minimum(DISTRESS_RATE * lift, 0.9)
     n_bad_cores = max(1, round(0.15 * n_cores))
     distressed[cores] = False
     distressed[cores[:n_bad_cores]] = True
     onset_t = np.where(distressed, rng.integers(first_onset, last_onset, n), -1)
-    onset_t[cores[:n_bad_cores]] = first_onset + rng.integers(0, max(1, (last_onset - first_onset) // 2), n_bad_cores)
+    onset_t[cores[:n_bad_cores]] = first_onset + rng.integers(
+        0, max(1, (last_onset - first_onset) // 2), n_bad_cores
+    )
     # Contagion: some suppliers of a distressed core follow it a few months later.
-    member_of_bad = (core_of >= 0) & distressed[np.maximum(core_of, 0)] & is_core[np.maximum(core_of, 0)]
+    member_of_bad = (
+        (core_of >= 0) & distressed[np.maximum(core_of, 0)] & is_core[np.maximum(core_of, 0)]
+    )
     follows = member_of_bad & ~distressed & (rng.random(n) < 0.2)
     onset_t = np.where(follows, onset_t[np.maximum(core_of, 0)] + rng.integers(2, 5, n), onset_t)
     follows &= onset_t < T
@@ -329,29 +455,71 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
 
     t = np.arange(T)[None, :]
     since = np.clip((t - onset_t[:, None] + 1) / ramp[:, None], 0, 1)
-    health = np.where(distressed[:, None] & (t >= onset_t[:, None]), 1 - depth[:, None] * since, 1.0)
+    health = np.where(
+        distressed[:, None] & (t >= onset_t[:, None]), 1 - depth[:, None] * since, 1.0
+    )
     drift = np.clip((t - onset_t[:, None] + PRE_ONSET_MONTHS + 1) / PRE_ONSET_MONTHS, 0, 1)
     health = health * np.where(distressed[:, None], 1 - PRE_ONSET_DEPTH * drift, 1.0)
     active = t >= month_established[:, None]
-    growth = np.where(rng.random(n) < 0.1, rng.normal(-0.008, 0.003, n), rng.normal(0.004, 0.004, n))
+    growth = np.where(
+        rng.random(n) < 0.1, rng.normal(-0.008, 0.003, n), rng.normal(0.004, 0.004, n)
+    )
     growth = growth - 0.002 * fragility
     base = np.asarray(MONTHLY_REVENUE, float)[size] * np.exp(rng.normal(0, 0.6, n))
     noise = np.exp(rng.normal(0, 0.07, (n, T)))
-    revenue = base[:, None] * np.exp(growth[:, None] * t) * seasonality(cal, section) * health * noise * active
+    revenue = (
+        base[:, None]
+        * np.exp(growth[:, None] * t)
+        * seasonality(cal, section)
+        * health
+        * noise
+        * active
+    )
     low, high = np.array(HEADCOUNT_RANGE).T
     staff = rng.integers(low[size], high[size] + 1)
     staff[individual & (rng.random(n) < 0.5)] = 0  # many individual businesses insure nobody
     lagged = np.concatenate([health[:, :1], health[:, :-1]], axis=1)  # layoffs trail the slump
-    headcount = np.where(active, np.maximum(np.round(staff[:, None] * np.exp(growth[:, None] * t * 0.5) * lagged ** 0.8), 1), 0)
+    headcount = np.where(
+        active,
+        np.maximum(np.round(staff[:, None] * np.exp(growth[:, None] * t * 0.5) * lagged**0.8), 1),
+        0,
+    )
     headcount = np.where(staff[:, None] == 0, 0, headcount).astype(np.int64)
 
     world = World(
-        n=n, uscc=uscc, name=name, legacy_reg_no=legacy, uses_legacy=uses_legacy, etype=etype, size=size,
-        section=section, industry_code=industry_code, region=region, city=city_word, address=address, park_id=park_id,
-        established_day=established, legal_rep=legal_rep, legal_rep_id=legal_rep_id, phone=phone,
-        capital_cents=capital_cents, is_core=is_core, core_of=core_of, chain_name=chain_name,
-        fragility=fragility, distressed=distressed, onset_t=onset_t, arrears_t=arrears_t, depth=depth, overdeclares=overdeclares,
-        overdeclare_factor=overdeclare_factor, active=active, health=health, revenue=revenue, headcount=headcount)
+        n=n,
+        uscc=uscc,
+        name=name,
+        legacy_reg_no=legacy,
+        uses_legacy=uses_legacy,
+        etype=etype,
+        size=size,
+        section=section,
+        industry_code=industry_code,
+        region=region,
+        city=city_word,
+        address=address,
+        park_id=park_id,
+        established_day=established,
+        legal_rep=legal_rep,
+        legal_rep_id=legal_rep_id,
+        phone=phone,
+        capital_cents=capital_cents,
+        is_core=is_core,
+        core_of=core_of,
+        chain_name=chain_name,
+        fragility=fragility,
+        distressed=distressed,
+        onset_t=onset_t,
+        arrears_t=arrears_t,
+        depth=depth,
+        overdeclares=overdeclares,
+        overdeclare_factor=overdeclare_factor,
+        active=active,
+        health=health,
+        revenue=revenue,
+        headcount=headcount,
+    )
     return world
 
 
@@ -365,20 +533,40 @@ def enterprises_table(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
     second version when a firm in distress is suspended or has its licence revoked."""
     rng = gc.rng_for(seed, "enterprises-table")
     n = world.n
-    first_seen = np.where(world.established_day >= cal.first_day - 365, world.established_day + rng.integers(1, 6, n),
-                          cal.first_day - rng.integers(1, 365, n))
+    first_seen = np.where(
+        world.established_day >= cal.first_day - 365,
+        world.established_day + rng.integers(1, 6, n),
+        cal.first_day - rng.integers(1, 365, n),
+    )
     columns = {
-        "uscc": world.uscc, "name": world.name, "legacy_reg_no": world.legacy_reg_no,
-        "enterprise_type": gc.codes(ENTERPRISE_TYPES, world.etype), "size_class": gc.codes(SIZE_CLASSES, world.size),
-        "industry_code": world.industry_code, "region_code": gc.ints(world.region),
-        "registered_capital": gc.money(np.maximum(world.capital_cents, 0), world.capital_cents >= 0),
-        "established_on": gc.dates(world.established_day), "address": world.address, "park_id": world.park_id,
-        "legal_rep_name": world.legal_rep, "legal_rep_id_no": world.legal_rep_id, "contact_phone": world.phone,
+        "uscc": world.uscc,
+        "name": world.name,
+        "legacy_reg_no": world.legacy_reg_no,
+        "enterprise_type": gc.codes(ENTERPRISE_TYPES, world.etype),
+        "size_class": gc.codes(SIZE_CLASSES, world.size),
+        "industry_code": world.industry_code,
+        "region_code": gc.ints(world.region),
+        "registered_capital": gc.money(
+            np.maximum(world.capital_cents, 0), world.capital_cents >= 0
+        ),
+        "established_on": gc.dates(world.established_day),
+        "address": world.address,
+        "park_id": world.park_id,
+        "legal_rep_name": world.legal_rep,
+        "legal_rep_id_no": world.legal_rep_id,
+        "contact_phone": world.phone,
     }
     suspended = world.distressed & (rng.random(n) < 0.35)
-    suspend_day = gc.month_start(cal.first_mi + np.maximum(world.onset_t, 0) + rng.integers(8, 15, n)) + rng.integers(0, 28, n)
+    suspend_day = gc.month_start(
+        cal.first_mi + np.maximum(world.onset_t, 0) + rng.integers(8, 15, n)
+    ) + rng.integers(0, 28, n)
     status = np.where(rng.random(n) < 0.4, 1, 2)  # suspended or revoked
     return gc.versions(
-        "enterprises", {**columns, "status": gc.codes(["active", "suspended", "revoked"], status)},
-        gc.uniform_seconds(rng, first_seen), gc.uniform_seconds(rng, suspend_day), suspended,
-        {"status": gc.codes(["active"], np.zeros(n, int))}, cal.end_ts)
+        "enterprises",
+        {**columns, "status": gc.codes(["active", "suspended", "revoked"], status)},
+        gc.uniform_seconds(rng, first_seen),
+        gc.uniform_seconds(rng, suspend_day),
+        suspended,
+        {"status": gc.codes(["active"], np.zeros(n, int))},
+        cal.end_ts,
+    )

@@ -19,7 +19,11 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_TOP_PAD: 128 * 1024, _M_MMAP_THRESHOLD: 128 * 1024}
+_GLIBC_DEFAULTS = {
+    _M_TRIM_THRESHOLD: 128 * 1024,
+    _M_TOP_PAD: 128 * 1024,
+    _M_MMAP_THRESHOLD: 128 * 1024,
+}
 _WHILE_GENERATING = {_M_TRIM_THRESHOLD: 1 << 40, _M_TOP_PAD: 64 << 20, _M_MMAP_THRESHOLD: 1 << 30}
 _lock = threading.Lock()
 _depth = 0

@@ -23,14 +23,39 @@ FIRST_CHARS = sorted(set("".join(person_zh.Provider.first_names)))
 
 # Industry words by GB/T 4754 section: what the trade part of a firm's name says.
 INDUSTRY_WORDS = {
-    "A": ["农业", "种植", "养殖", "生态农业", "农产品"], "B": ["矿业", "石材", "砂石"],
-    "C": ["机械", "电子", "精密制造", "塑胶制品", "五金", "纺织", "服饰", "食品", "化工", "新材料", "汽车配件", "家具", "印刷包装", "医疗器械"],
-    "D": ["能源", "电力", "燃气"], "E": ["建筑工程", "装饰工程", "市政工程", "建设"],
-    "F": ["商贸", "贸易", "电子商务", "百货", "建材", "进出口"], "G": ["物流", "运输", "货运代理", "仓储"],
-    "H": ["餐饮", "酒店管理", "餐饮管理"], "I": ["信息技术", "软件", "网络科技", "数据科技"],
-    "J": ["投资管理", "融资租赁"], "K": ["房地产开发", "物业管理"], "L": ["商务咨询", "人力资源", "广告", "企业管理"],
-    "M": ["科技", "检测技术", "工程设计"], "N": ["环保科技", "园林绿化"], "O": ["家政服务", "汽车维修", "美容美发"],
-    "P": ["教育咨询", "培训"], "Q": ["健康管理", "诊所"], "R": ["文化传媒", "体育发展", "影视"],
+    "A": ["农业", "种植", "养殖", "生态农业", "农产品"],
+    "B": ["矿业", "石材", "砂石"],
+    "C": [
+        "机械",
+        "电子",
+        "精密制造",
+        "塑胶制品",
+        "五金",
+        "纺织",
+        "服饰",
+        "食品",
+        "化工",
+        "新材料",
+        "汽车配件",
+        "家具",
+        "印刷包装",
+        "医疗器械",
+    ],
+    "D": ["能源", "电力", "燃气"],
+    "E": ["建筑工程", "装饰工程", "市政工程", "建设"],
+    "F": ["商贸", "贸易", "电子商务", "百货", "建材", "进出口"],
+    "G": ["物流", "运输", "货运代理", "仓储"],
+    "H": ["餐饮", "酒店管理", "餐饮管理"],
+    "I": ["信息技术", "软件", "网络科技", "数据科技"],
+    "J": ["投资管理", "融资租赁"],
+    "K": ["房地产开发", "物业管理"],
+    "L": ["商务咨询", "人力资源", "广告", "企业管理"],
+    "M": ["科技", "检测技术", "工程设计"],
+    "N": ["环保科技", "园林绿化"],
+    "O": ["家政服务", "汽车维修", "美容美发"],
+    "P": ["教育咨询", "培训"],
+    "Q": ["健康管理", "诊所"],
+    "R": ["文化传媒", "体育发展", "影视"],
 }
 # Legal-form endings by contract enterprise_type.
 TYPE_SUFFIXES = {
@@ -39,14 +64,52 @@ TYPE_SUFFIXES = {
     "partnership": ["合伙企业（有限合伙）", "合伙企业（普通合伙）"],
     "individual_business": ["店", "经营部", "工作室", "商行"],
 }
-PARK_KINDS = ["工业园区", "经济技术开发区", "高新技术产业园", "科技园", "中央商务区", "物流园", "创业园"]
+PARK_KINDS = [
+    "工业园区",
+    "经济技术开发区",
+    "高新技术产业园",
+    "科技园",
+    "中央商务区",
+    "物流园",
+    "创业园",
+]
 ROAD_SUFFIXES = ["路", "大道", "街", "大街"]
 # Province abbreviations used in court case numbers, e.g. （2025）粤0305执1234号.
 PROVINCE_ABBR = {
-    "11": "京", "12": "津", "13": "冀", "14": "晋", "15": "内", "21": "辽", "22": "吉", "23": "黑", "31": "沪",
-    "32": "苏", "33": "浙", "34": "皖", "35": "闽", "36": "赣", "37": "鲁", "41": "豫", "42": "鄂", "43": "湘",
-    "44": "粤", "45": "桂", "46": "琼", "50": "渝", "51": "川", "52": "贵", "53": "云", "54": "藏", "61": "陕",
-    "62": "甘", "63": "青", "64": "宁", "65": "新", "71": "台", "81": "港", "82": "澳",
+    "11": "京",
+    "12": "津",
+    "13": "冀",
+    "14": "晋",
+    "15": "内",
+    "21": "辽",
+    "22": "吉",
+    "23": "黑",
+    "31": "沪",
+    "32": "苏",
+    "33": "浙",
+    "34": "皖",
+    "35": "闽",
+    "36": "赣",
+    "37": "鲁",
+    "41": "豫",
+    "42": "鄂",
+    "43": "湘",
+    "44": "粤",
+    "45": "桂",
+    "46": "琼",
+    "50": "渝",
+    "51": "川",
+    "52": "贵",
+    "53": "云",
+    "54": "藏",
+    "61": "陕",
+    "62": "甘",
+    "63": "青",
+    "64": "宁",
+    "65": "新",
+    "71": "台",
+    "81": "港",
+    "82": "澳",
 }
 
 
@@ -71,8 +134,13 @@ def person_names(rng: np.random.Generator, n: int) -> pa.Array:
     return join(last, first)
 
 
-def enterprise_names(rng: np.random.Generator, city_words: pa.Array, sections: np.ndarray,
-                     type_labels: np.ndarray, person: pa.Array) -> pa.Array:
+def enterprise_names(
+    rng: np.random.Generator,
+    city_words: pa.Array,
+    sections: np.ndarray,
+    type_labels: np.ndarray,
+    person: pa.Array,
+) -> pa.Array:
     """City + trade name + industry word + legal form; individual businesses often carry
     the owner's name. Duplicates get another trade word until every name is unique."""
     n = len(sections)
@@ -94,7 +162,9 @@ def enterprise_names(rng: np.random.Generator, city_words: pa.Array, sections: n
         if not dup.any():
             return names
         extra = pick(rng, PLACE_WORDS + COMPANY_PREFIXES, n)
-        longer = join(city_words, trade, extra, pa.array(industry.astype(str)), pa.array(suffix.astype(str)))
+        longer = join(
+            city_words, trade, extra, pa.array(industry.astype(str)), pa.array(suffix.astype(str))
+        )
         trade = pc.if_else(pa.array(dup), join(trade, extra), trade)
         names = pc.if_else(pa.array(dup), longer, names)
     raise RuntimeError("could not make enterprise names unique")
@@ -122,24 +192,38 @@ def _by_kind(values: pa.Array, kind: np.ndarray, variants: list) -> pa.Array:
 def name_variants(rng: np.random.Generator, names: pa.Array) -> pa.Array:
     """How the same enterprise is typed by a utility clerk or an invoice issuer: legal form
     swapped or dropped, half-width brackets, a stray half- or full-width space."""
-    return _by_kind(names, rng.integers(0, 6, len(names)), [
-        lambda v: pc.replace_substring(pc.replace_substring(v, "有限责任公司", "有限公司"), "股份有限公司", "有限公司"),
-        lambda v: pc.replace_substring_regex(v, "有限公司$", "有限责任公司"),
-        lambda v: pc.replace_substring_regex(v, "(股份)?有限(责任)?公司$|经营部$|商行$|工作室$|（有限合伙）$|（普通合伙）$", ""),
-        lambda v: pc.replace_substring(pc.replace_substring(v, "（", "("), "）", ")"),
-        lambda v: pc.replace_substring_regex(v, "^(..)(.)", "\\1 \\2"),
-        lambda v: pc.replace_substring_regex(v, "^(.+?[市县区])", "\\1\u3000"),  # a full-width space after the place
-    ])
+    return _by_kind(
+        names,
+        rng.integers(0, 6, len(names)),
+        [
+            lambda v: pc.replace_substring(
+                pc.replace_substring(v, "有限责任公司", "有限公司"), "股份有限公司", "有限公司"
+            ),
+            lambda v: pc.replace_substring_regex(v, "有限公司$", "有限责任公司"),
+            lambda v: pc.replace_substring_regex(
+                v, "(股份)?有限(责任)?公司$|经营部$|商行$|工作室$|（有限合伙）$|（普通合伙）$", ""
+            ),
+            lambda v: pc.replace_substring(pc.replace_substring(v, "（", "("), "）", ")"),
+            lambda v: pc.replace_substring_regex(v, "^(..)(.)", "\\1 \\2"),
+            lambda v: pc.replace_substring_regex(
+                v, "^(.+?[市县区])", "\\1\u3000"
+            ),  # a full-width space after the place
+        ],
+    )
 
 
 def address_variants(rng: np.random.Generator, addresses: pa.Array) -> pa.Array:
     """Utility addresses: province dropped, '号' dropped, a leading space, '号楼' for '号'."""
-    return _by_kind(addresses, rng.integers(0, 4, len(addresses)), [
-        lambda v: pc.replace_substring_regex(v, "^[^省市]*?(省|自治区)", ""),
-        lambda v: pc.replace_substring_regex(v, "号$", ""),
-        lambda v: pc.utf8_replace_slice(v, 0, 0, " "),
-        lambda v: pc.replace_substring_regex(v, "([0-9]+)号", "\\1号楼"),
-    ])
+    return _by_kind(
+        addresses,
+        rng.integers(0, 4, len(addresses)),
+        [
+            lambda v: pc.replace_substring_regex(v, "^[^省市]*?(省|自治区)", ""),
+            lambda v: pc.replace_substring_regex(v, "号$", ""),
+            lambda v: pc.utf8_replace_slice(v, 0, 0, " "),
+            lambda v: pc.replace_substring_regex(v, "([0-9]+)号", "\\1号楼"),
+        ],
+    )
 
 
 def id_numbers(rng: np.random.Generator, regions: np.ndarray, birth_days: np.ndarray) -> pa.Array:
@@ -167,4 +251,9 @@ def id_numbers(rng: np.random.Generator, regions: np.ndarray, birth_days: np.nda
 
 def phones(rng: np.random.Generator, n: int) -> pa.Array:
     second = rng.choice(np.array([3, 5, 7, 8, 9]), n)
-    return pa.array(np.char.add(np.char.add("1", second.astype(str)), np.char.zfill(rng.integers(0, 10**9, n).astype(str), 9)))
+    return pa.array(
+        np.char.add(
+            np.char.add("1", second.astype(str)),
+            np.char.zfill(rng.integers(0, 10**9, n).astype(str), 9),
+        )
+    )

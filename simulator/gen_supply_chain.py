@@ -25,18 +25,35 @@ def core_enterprises(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
     rng = gc.rng_for(seed, "core-enterprises")
     cores = np.flatnonzero(world.is_core)
     k = len(cores)
-    limit = np.round(world.revenue[cores, 0:6].mean(axis=1) * 2.4 / 1e6) * 1e8  # ~20% of annual revenue, whole millions
+    limit = (
+        np.round(world.revenue[cores, 0:6].mean(axis=1) * 2.4 / 1e6) * 1e8
+    )  # ~20% of annual revenue, whole millions
     limit = np.maximum(limit, 1e9).astype(np.int64)
     cut = world.distressed[cores]  # the platform cuts a distressed core's confirmed limit
-    cut_day = gc.month_start(cal.first_mi + np.maximum(world.onset_t[cores], 0) + 2) + rng.integers(0, 20, k)
+    cut_day = gc.month_start(cal.first_mi + np.maximum(world.onset_t[cores], 0) + 2) + rng.integers(
+        0, 20, k
+    )
     take = pa.array(cores)
-    columns = {"uscc": world.uscc.take(take), "name": world.name.take(take), "chain_name": world.chain_name.take(take),
-               "confirmed_credit_limit": gc.money(np.where(cut, limit // 2, limit))}
-    return gc.versions("core_enterprises", columns, gc.uniform_seconds(rng, cal.first_day - rng.integers(30, 300, k)),
-                       gc.uniform_seconds(rng, cut_day), cut, {"confirmed_credit_limit": gc.money(limit)}, cal.end_ts)
+    columns = {
+        "uscc": world.uscc.take(take),
+        "name": world.name.take(take),
+        "chain_name": world.chain_name.take(take),
+        "confirmed_credit_limit": gc.money(np.where(cut, limit // 2, limit)),
+    }
+    return gc.versions(
+        "core_enterprises",
+        columns,
+        gc.uniform_seconds(rng, cal.first_day - rng.integers(30, 300, k)),
+        gc.uniform_seconds(rng, cut_day),
+        cut,
+        {"confirmed_credit_limit": gc.money(limit)},
+        cal.end_ts,
+    )
 
 
-def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> tuple[pa.Table, pa.Table, pa.Table]:
+def invoices(
+    world: World, cal: gc.Calendar, seed: int, general: np.ndarray
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Returns (invoices, receivable_confirmations, identity rows for buyer-name-only invoices)."""
     rng = gc.rng_for(seed, "invoices")
     n = world.n
@@ -60,11 +77,15 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     issued = start + (rng.random(len(cell)) * length).astype(np.int64)
     issued_ts = gc.uniform_seconds(rng, issued, 8, 20)
     keep = issued_ts < cal.end_ts
-    issued_ts, seller, buyer, t, issued = gc.in_time_order(issued_ts[keep], seller[keep], buyer[keep], t[keep], issued[keep])
+    issued_ts, seller, buyer, t, issued = gc.in_time_order(
+        issued_ts[keep], seller[keep], buyer[keep], t[keep], issued[keep]
+    )
     m = len(seller)
 
     expected = INVOICES_PER_MONTH[world.size[seller]] + np.where(member[seller], 1.2, 0)
-    amount = np.maximum(10_000, np.round(world.revenue[seller, t] / expected * rng.uniform(0.3, 0.9, m) * 100)).astype(np.int64)
+    amount = np.maximum(
+        10_000, np.round(world.revenue[seller, t] / expected * rng.uniform(0.3, 0.9, m) * 100)
+    ).astype(np.int64)
     tax = np.round(amount * np.where(general[seller], 0.13, 0.03)).astype(np.int64)
     to_a_core = world.is_core[buyer]
     terms = np.where(to_a_core, rng.choice([60, 90], m), rng.choice([15, 30, 45], m))
@@ -73,13 +94,17 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     months_in = t - world.onset_t[buyer]
     troubled = world.distressed[buyer] & (months_in >= 0)
     delay = np.clip(np.round(rng.normal(-3, 5, m)), -20, 12).astype(np.int64)
-    delay = np.where(troubled, delay + rng.integers(15, 45, m) * np.minimum(months_in + 1, 4), delay)
+    delay = np.where(
+        troubled, delay + rng.integers(15, 45, m) * np.minimum(months_in + 1, 4), delay
+    )
     paid_on = np.maximum(due + delay, issued + 1)
     never = troubled & (t >= world.arrears_t[buyer]) & (rng.random(m) < 0.3)
     u = rng.random(m)
     cancelled, reversed_ = u < 0.01, (u >= 0.01) & (u < 0.015)
     paid_ts = gc.uniform_seconds(rng, paid_on)
-    cancel_ts = gc.uniform_seconds(rng, issued + np.where(cancelled, rng.integers(1, 10, m), rng.integers(10, 60, m)))
+    cancel_ts = gc.uniform_seconds(
+        rng, issued + np.where(cancelled, rng.integers(1, 10, m), rng.integers(10, 60, m))
+    )
     paid = ~cancelled & ~reversed_ & ~never & (paid_ts < cal.end_ts)
     status = np.where(cancelled, 2, np.where(reversed_, 3, np.where(paid, 1, 0)))
     second_ts = np.where(cancelled | reversed_, cancel_ts, paid_ts)
@@ -94,39 +119,69 @@ def invoices(world: World, cal: gc.Calendar, seed: int, general: np.ndarray) -> 
     serial = 1_000_000_000_000_000 + rng.permutation(m)
 
     def invoice_no(rows: np.ndarray) -> pa.Array:
-        return names.join(gc.ints(year2[rows]), gc.ints(province[rows]), gc.numbered("", serial[rows], 16))
+        return names.join(
+            gc.ints(year2[rows]), gc.ints(province[rows]), gc.numbered("", serial[rows], 16)
+        )
 
     def build(rows: np.ndarray) -> dict[str, pa.Array]:
         buyer_name = world.name.take(pa.array(buyer[rows]))
         retype = variant_of[rows] >= 0
-        buyer_name = pc.replace_with_mask(buyer_name, pa.array(retype), variants.take(pa.array(variant_of[rows][retype])))
+        buyer_name = pc.replace_with_mask(
+            buyer_name, pa.array(retype), variants.take(pa.array(variant_of[rows][retype]))
+        )
         return {
-            "invoice_no": invoice_no(rows), "seller_uscc": gc.take(world.uscc, seller[rows]),
+            "invoice_no": invoice_no(rows),
+            "seller_uscc": gc.take(world.uscc, seller[rows]),
             "seller_name": world.name.take(pa.array(seller[rows])),
             "buyer_uscc": gc.take(world.uscc, buyer[rows], ~name_only[rows]),
-            "buyer_name": buyer_name, "issued_on": gc.dates(issued[rows]), "amount": gc.money(amount[rows]),
-            "tax_amount": gc.money(tax[rows]), "due_on": gc.dates(due[rows]),
-            "paid_on": gc.dates(paid_on[rows], status[rows] == 1), "status": gc.codes(INVOICE_STATUSES, status[rows]),
+            "buyer_name": buyer_name,
+            "issued_on": gc.dates(issued[rows]),
+            "amount": gc.money(amount[rows]),
+            "tax_amount": gc.money(tax[rows]),
+            "due_on": gc.dates(due[rows]),
+            "paid_on": gc.dates(paid_on[rows], status[rows] == 1),
+            "status": gc.codes(INVOICE_STATUSES, status[rows]),
         }
 
-    table = gc.versions_in_order("invoices", build, issued_ts, second_ts, status > 0, ("paid_on",), {"status": "issued"},
-                                 cal.end_ts)
-    identity = pa.table({"source": pa.array(["invoice_buyer"] * int(name_only.sum())),
-                         "source_id": invoice_no(np.flatnonzero(name_only)),
-                         "uscc": world.uscc.take(pa.array(buyer[name_only])),
-                         "uscc_missing": pa.array(np.ones(int(name_only.sum()), bool))})
+    table = gc.versions_in_order(
+        "invoices",
+        build,
+        issued_ts,
+        second_ts,
+        status > 0,
+        ("paid_on",),
+        {"status": "issued"},
+        cal.end_ts,
+    )
+    identity = pa.table(
+        {
+            "source": pa.array(["invoice_buyer"] * int(name_only.sum())),
+            "source_id": invoice_no(np.flatnonzero(name_only)),
+            "uscc": world.uscc.take(pa.array(buyer[name_only])),
+            "uscc_missing": pa.array(np.ones(int(name_only.sum()), bool)),
+        }
+    )
 
     # The core confirms about half of its members' invoices as payable receivables.
-    confirm = (buyer == world.core_of[seller]) & (status != 2) & (status != 3) & (rng.random(m) < 0.5)
+    confirm = (
+        (buyer == world.core_of[seller]) & (status != 2) & (status != 3) & (rng.random(m) < 0.5)
+    )
     idx = np.flatnonzero(confirm)
     confirmed_on = issued[idx] + rng.integers(2, 11, len(idx))
     confirmed_ts = gc.uniform_seconds(rng, confirmed_on)
     within = confirmed_ts < cal.end_ts
     idx, confirmed_on, confirmed_ts = idx[within], confirmed_on[within], confirmed_ts[within]
-    confirmations = gc.table("receivable_confirmations", {
-        "confirmation_id": gc.numbered("RC", 1_000_000_000 + np.arange(len(idx)), 10),
-        "core_uscc": gc.take(world.uscc, buyer[idx]), "supplier_uscc": gc.take(world.uscc, seller[idx]),
-        "invoice_no": invoice_no(idx), "confirmed_amount": gc.money(amount[idx]),
-        "confirmed_on": gc.dates(confirmed_on), "matures_on": gc.dates(due[idx]),
-    }, confirmed_ts)
+    confirmations = gc.table(
+        "receivable_confirmations",
+        {
+            "confirmation_id": gc.numbered("RC", 1_000_000_000 + np.arange(len(idx)), 10),
+            "core_uscc": gc.take(world.uscc, buyer[idx]),
+            "supplier_uscc": gc.take(world.uscc, seller[idx]),
+            "invoice_no": invoice_no(idx),
+            "confirmed_amount": gc.money(amount[idx]),
+            "confirmed_on": gc.dates(confirmed_on),
+            "matures_on": gc.dates(due[idx]),
+        },
+        confirmed_ts,
+    )
     return table, confirmations, identity

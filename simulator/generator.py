@@ -25,17 +25,30 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from creditlake.core.contract import API_PLATFORMS, DATASETS, INT, MONEY, NUM, TS
-from creditlake.simulator import gen_activity, gen_bank, gen_bad_records, gen_corrections, gen_enterprises, gen_memory
+from creditlake.simulator import (
+    gen_activity,
+    gen_bad_records,
+    gen_bank,
+    gen_corrections,
+    gen_enterprises,
+    gen_memory,
+    gen_public_records,
+    gen_supply_chain,
+)
 from creditlake.simulator import gen_common as gc
-from creditlake.simulator import gen_public_records, gen_supply_chain
 
 DEFAULT_LAST_PERIOD = "2026-10"
 DEFAULT_FUTURE_DAYS = 60
 FINISHING = 3  # datasets finished and written at once
 API_DATASETS = [d.name for p in API_PLATFORMS for d in p.datasets]
 BANK_DATASETS = ["loans", "repayments"]
-PARQUET_OPTIONS = dict(compression="snappy", use_dictionary=True, write_statistics=True,
-                       row_group_size=262_144, data_page_size=1 << 20)
+PARQUET_OPTIONS = dict(
+    compression="snappy",
+    use_dictionary=True,
+    write_statistics=True,
+    row_group_size=262_144,
+    data_page_size=1 << 20,
+)
 
 
 def parquet_options(dataset: str | None = None) -> dict:
@@ -46,9 +59,14 @@ def parquet_options(dataset: str | None = None) -> dict:
         return dict(PARQUET_OPTIONS)
     spec = DATASETS[dataset]
     unique_key = spec.key[0] if len(spec.key) == 1 else None
-    repetitive = [f.name for f in spec.fields if f.type not in (MONEY, NUM, INT, TS) and f.name != unique_key]
-    return {**PARQUET_OPTIONS, "use_dictionary": repetitive + ["_bad_utf8_field", "_file_date"],
-            "write_statistics": ["updated_at", "_file_date", "_row_id"]}
+    repetitive = [
+        f.name for f in spec.fields if f.type not in (MONEY, NUM, INT, TS) and f.name != unique_key
+    ]
+    return {
+        **PARQUET_OPTIONS,
+        "use_dictionary": repetitive + ["_bad_utf8_field", "_file_date"],
+        "write_statistics": ["updated_at", "_file_date", "_row_id"],
+    }
 
 
 @dataclass
@@ -79,7 +97,9 @@ class SortedFeed:
     sorted_ts: np.ndarray
 
     def __post_init__(self) -> None:
-        batches = [b for b in self.rows.to_batches() if b.num_rows]  # one chunk layout for every column
+        batches = [
+            b for b in self.rows.to_batches() if b.num_rows
+        ]  # one chunk layout for every column
         self.starts = np.cumsum([0] + [b.num_rows for b in batches])[:-1]
         # updated_at is written from sorted_ts; _row_id is the position in the file.
         names = [n for n in feed_columns(self.dataset) if n not in ("updated_at", "_row_id")]
@@ -135,7 +155,9 @@ class SortedFeed:
         """Validity of chunk c of a column as booleans, computed once (None: no nulls)."""
         if (name, c) not in self.present:
             chunk = self.chunks[name][c]
-            self.present[name, c] = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
+            self.present[name, c] = (
+                chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
+            )
         return self.present[name, c]
 
 
@@ -167,10 +189,15 @@ def finalize(dataset: str, good: pa.Table, bad: pa.Table) -> tuple[SortedFeed, p
     sorted_ts = rows.column("_ts").to_numpy()[order]
     row_id = np.flatnonzero(order >= good.num_rows)  # bad rows, in file order
     bad_rows = bad.take(pa.array(order[row_id] - good.num_rows))
-    truth = pa.table({
-        "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()), "_row_id": pa.array(row_id.astype(np.int64)),
-        "key": _json_keys(bad_rows, key), "reason": bad_rows.column("_bad_reason"), "detail": bad_rows.column("_bad_detail"),
-    })
+    truth = pa.table(
+        {
+            "dataset": pa.array([dataset] * bad_rows.num_rows, pa.string()),
+            "_row_id": pa.array(row_id.astype(np.int64)),
+            "key": _json_keys(bad_rows, key),
+            "reason": bad_rows.column("_bad_reason"),
+            "detail": bad_rows.column("_bad_detail"),
+        }
+    )
     return SortedFeed(dataset, rows, order, sorted_ts), truth
 
 
@@ -189,7 +216,9 @@ def _file_order(rows: pa.Table, key: tuple[str, ...]) -> np.ndarray:
         # Tied rows form runs of one _ts each, already in _ts order: sorting them by
         # (_ts, key) only reorders rows inside their run.
         ties = rows.select(["_ts", *key]).take(pa.array(order[at]))
-        within = pc.sort_indices(ties, [("_ts", "ascending")] + [(k, "ascending") for k in key]).to_numpy()
+        within = pc.sort_indices(
+            ties, [("_ts", "ascending")] + [(k, "ascending") for k in key]
+        ).to_numpy()
         order[at] = order[at][within]
     return order
 
@@ -198,11 +227,17 @@ def _json_keys(rows: pa.Table, key: tuple[str, ...]) -> pa.Array:
     """{"field": "value", ...} per row, built column-wise (null -> null)."""
     parts = []
     for name in key:
-        text = pc.replace_substring(pc.replace_substring(rows.column(name), "\\", "\\\\"), '"', '\\"')
+        text = pc.replace_substring(
+            pc.replace_substring(rows.column(name), "\\", "\\\\"), '"', '\\"'
+        )
         quoted = pc.fill_null(pc.binary_join_element_wise('"', text, '"', ""), "null")
         parts.append(pc.binary_join_element_wise(json.dumps(name) + ": ", quoted, ""))
     body = pc.binary_join_element_wise(*parts, ", ") if len(parts) > 1 else parts[0]
-    return pc.binary_join_element_wise("{", body, "}", "").combine_chunks() if rows.num_rows else pa.array([], pa.string())
+    return (
+        pc.binary_join_element_wise("{", body, "}", "").combine_chunks()
+        if rows.num_rows
+        else pa.array([], pa.string())
+    )
 
 
 def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
@@ -213,25 +248,47 @@ def _visible(table: pa.Table, cal: gc.Calendar) -> pa.Table:
     return table.filter(pc.less(ts, cal.end_ts))
 
 
-def generate(out: Path, seed: int, enterprises: int, months: int, last_period: str = DEFAULT_LAST_PERIOD,
-             future_days: int = DEFAULT_FUTURE_DAYS, quiet: bool = False, quarantined_enterprises: float = 0.0) -> dict:
+def generate(
+    out: Path,
+    seed: int,
+    enterprises: int,
+    months: int,
+    last_period: str = DEFAULT_LAST_PERIOD,
+    future_days: int = DEFAULT_FUTURE_DAYS,
+    quiet: bool = False,
+    quarantined_enterprises: float = 0.0,
+) -> dict:
     """Generate the whole data folder; returns the meta dict (also written to meta.json).
 
     quarantined_enterprises: the share of the real enterprises whose registry records are all
     broken so that validation quarantines them, while the other feeds' records naming them stay
     good (gen_bad_records.break_real_enterprises): a world whose marts must still publish."""
     with gen_memory.reuse_memory():
-        return _generate(out, seed, enterprises, months, last_period, future_days, quiet, quarantined_enterprises)
+        return _generate(
+            out, seed, enterprises, months, last_period, future_days, quiet, quarantined_enterprises
+        )
 
 
-def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: str, future_days: int,
-              quiet: bool, quarantined_enterprises: float = 0.0) -> dict:
+def _generate(
+    out: Path,
+    seed: int,
+    enterprises: int,
+    months: int,
+    last_period: str,
+    future_days: int,
+    quiet: bool,
+    quarantined_enterprises: float = 0.0,
+) -> dict:
     if enterprises < 10:
         raise ValueError(f"enterprises must be at least 10, got {enterprises}")
     if not 0.0 <= quarantined_enterprises <= 0.5:
-        raise ValueError(f"quarantined_enterprises must be a share between 0 and 0.5, got {quarantined_enterprises}")
+        raise ValueError(
+            f"quarantined_enterprises must be a share between 0 and 0.5, got {quarantined_enterprises}"
+        )
     if months < 13:
-        raise ValueError(f"months must be at least 13 (distress needs a year of history), got {months}")
+        raise ValueError(
+            f"months must be at least 13 (distress needs a year of history), got {months}"
+        )
     out = Path(out)
     cal = gc.Calendar(gc.month_index(last_period) - months + 1, months, future_days)
     console = Console(quiet=quiet)
@@ -260,10 +317,14 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
             if dataset in API_DATASETS:
                 good = gen_corrections.add_corrections(dataset, good, seed, cal.end_ts)
             world = state["world"]
-            fresh = gen_bad_records.FreshKeys(dataset, seed, world.uscc, world.region, cal.first_mi, accounts)
+            fresh = gen_bad_records.FreshKeys(
+                dataset, seed, world.uscc, world.region, cal.first_mi, accounts
+            )
             bad = gen_bad_records.plant(dataset, good, seed, fresh)
             if dataset == "enterprises" and quarantined_enterprises:
-                good, broken = gen_bad_records.break_real_enterprises(good, seed, quarantined_enterprises)
+                good, broken = gen_bad_records.break_real_enterprises(
+                    good, seed, quarantined_enterprises
+                )
                 bad = pa.concat_tables([bad, broken.select(bad.column_names)])
             feed, truth = finalize(dataset, good, bad)
             del good  # the feed has its own copy: free the generated table before writing
@@ -310,7 +371,9 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("receivable_confirmations", confirmations)
 
     def bank_step():
-        loans, repayments, state["has_loan"], state["default_day"] = gen_bank.loan_book(state["world"], cal, seed)
+        loans, repayments, state["has_loan"], state["default_day"] = gen_bank.loan_book(
+            state["world"], cal, seed
+        )
         emit("loans", loans)
         emit("repayments", repayments)
 
@@ -319,12 +382,18 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
         emit("enterprise_changes", gen_public_records.enterprise_changes(w, cal, seed))
         emit("penalties", gen_public_records.penalties(w, cal, seed))
         emit("abnormal_operations", gen_public_records.abnormal_operations(w, cal, seed))
-        emit("dishonest_debtors", gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]))
+        emit(
+            "dishonest_debtors",
+            gen_public_records.dishonest_debtors(w, cal, seed, state["default_day"]),
+        )
 
     def lanes_step():
         with ThreadPoolExecutor(max_workers=3) as lanes:
-            running = [lanes.submit(utility_step), lanes.submit(lambda: (tax_step(), chain_step())),
-                       lanes.submit(lambda: (bank_step(), public_step()))]
+            running = [
+                lanes.submit(utility_step),
+                lanes.submit(lambda: (tax_step(), chain_step())),
+                lanes.submit(lambda: (bank_step(), public_step())),
+            ]
             for lane in running:
                 lane.result()
 
@@ -333,15 +402,28 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
             future.result()
         pending.clear()
         shutil.copyfile(gen_bank.PRODUCTS_CSV, out / "bank" / "products.csv")
-        write_truth(out, state, cal, [identity["utility"], identity["invoices"]],
-                    [results[name] for name in API_DATASETS + BANK_DATASETS])
+        write_truth(
+            out,
+            state,
+            cal,
+            [identity["utility"], identity["invoices"]],
+            [results[name] for name in API_DATASETS + BANK_DATASETS],
+        )
 
-    steps = [("enterprises, parks, chains, health", world_step),
-             ("utility, tax and social security, supply chain, loan book, public records", lanes_step),
-             ("truth", truth_step)]
+    steps = [
+        ("enterprises, parks, chains, health", world_step),
+        ("utility, tax and social security, supply chain, loan book, public records", lanes_step),
+        ("truth", truth_step),
+    ]
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=console, transient=False) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
             task = progress.add_task("generating", total=len(steps))
             for label, step in steps:
                 progress.update(task, description=f"generating: {label}")
@@ -354,39 +436,77 @@ def _generate(out: Path, seed: int, enterprises: int, months: int, last_period: 
     seconds = time.perf_counter() - started
 
     start_clock = f"{np.datetime64(cal.start_day, 'D')}T00:00:00Z"
-    meta = {"seed": seed, "enterprises": enterprises, "months": months, "first_period": gc.month_text(cal.first_mi),
-            "last_period": gc.month_text(cal.last_mi), "start_clock": start_clock, "future_days": future_days,
-            "files": {w.path: w.rows for w in written.values()},
-            "bad_rows": {name: w.bad for name, w in written.items()}}
+    meta = {
+        "seed": seed,
+        "enterprises": enterprises,
+        "months": months,
+        "first_period": gc.month_text(cal.first_mi),
+        "last_period": gc.month_text(cal.last_mi),
+        "start_clock": start_clock,
+        "future_days": future_days,
+        "files": {w.path: w.rows for w in written.values()},
+        "bad_rows": {name: w.bad for name, w in written.items()},
+    }
     if quarantined_enterprises:
-        meta["quarantined_enterprises"] = quarantined_enterprises  # absent by default: same bytes as before
-    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        meta["quarantined_enterprises"] = (
+            quarantined_enterprises  # absent by default: same bytes as before
+        )
+    (out / "meta.json").write_text(
+        json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     _summary(console, written, seconds)
     return meta
 
 
-def write_truth(out: Path, state: dict, cal: gc.Calendar, identity: list[pa.Table], bad_truth: list[pa.Table]) -> None:
+def write_truth(
+    out: Path, state: dict, cal: gc.Calendar, identity: list[pa.Table], bad_truth: list[pa.Table]
+) -> None:
     w = state["world"]
     period = lambda t, ok: gc.periods(cal.first_mi + np.maximum(t, 0), ok)  # noqa: E731
     default_day = state["default_day"]
     core_index = np.where(w.core_of >= 0, w.core_of, np.where(w.is_core, np.arange(w.n), 0))
-    enterprises = pa.table({
-        "uscc": w.uscc, "name": w.name, "legacy_reg_no": w.legacy_reg_no, "uses_legacy_tax_id": pa.array(w.uses_legacy),
-        "size_class": gc.codes(["micro", "small", "medium", "large"], w.size), "industry_code": w.industry_code,
-        "region_code": gc.ints(w.region), "park_id": w.park_id, "established_on": gc.dates(w.established_day),
-        "distressed": pa.array(w.distressed), "onset_period": period(w.onset_t, w.distressed),
-        "arrears_period": period(w.arrears_t, w.distressed & (w.arrears_t < cal.panel_months)),
-        "default_period": gc.periods(gc.month_of(np.maximum(default_day, 0)), default_day >= 0),
-        "distress_depth": pa.array(w.depth),
-        "overdeclares": pa.array(w.overdeclares), "has_loan": pa.array(state["has_loan"]),
-        "is_core": pa.array(w.is_core), "chain_name": w.chain_name,
-        "core_uscc": pc.if_else(pa.array((w.core_of >= 0) | w.is_core), w.uscc.take(pa.array(core_index)), gc.nulls(w.n)),
-        "core_distressed": pa.array(w.core_distressed()),
-    })
+    enterprises = pa.table(
+        {
+            "uscc": w.uscc,
+            "name": w.name,
+            "legacy_reg_no": w.legacy_reg_no,
+            "uses_legacy_tax_id": pa.array(w.uses_legacy),
+            "size_class": gc.codes(["micro", "small", "medium", "large"], w.size),
+            "industry_code": w.industry_code,
+            "region_code": gc.ints(w.region),
+            "park_id": w.park_id,
+            "established_on": gc.dates(w.established_day),
+            "distressed": pa.array(w.distressed),
+            "onset_period": period(w.onset_t, w.distressed),
+            "arrears_period": period(w.arrears_t, w.distressed & (w.arrears_t < cal.panel_months)),
+            "default_period": gc.periods(gc.month_of(np.maximum(default_day, 0)), default_day >= 0),
+            "distress_depth": pa.array(w.depth),
+            "overdeclares": pa.array(w.overdeclares),
+            "has_loan": pa.array(state["has_loan"]),
+            "is_core": pa.array(w.is_core),
+            "chain_name": w.chain_name,
+            "core_uscc": pc.if_else(
+                pa.array((w.core_of >= 0) | w.is_core),
+                w.uscc.take(pa.array(core_index)),
+                gc.nulls(w.n),
+            ),
+            "core_distressed": pa.array(w.core_distressed()),
+        }
+    )
     legacy = pc.is_valid(w.legacy_reg_no)
-    identity_all = pa.concat_tables([
-        pa.table({"source": pa.array(["legacy_reg_no"] * w.n), "source_id": w.legacy_reg_no, "uscc": w.uscc,
-                  "uscc_missing": pa.array(w.uses_legacy)}).filter(legacy), *identity])
+    identity_all = pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "source": pa.array(["legacy_reg_no"] * w.n),
+                    "source_id": w.legacy_reg_no,
+                    "uscc": w.uscc,
+                    "uscc_missing": pa.array(w.uses_legacy),
+                }
+            ).filter(legacy),
+            *identity,
+        ]
+    )
     truth = out / "truth"
     write_parquet(enterprises, truth / "enterprises.parquet")
     write_parquet(identity_all, truth / "identity.parquet")

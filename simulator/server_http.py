@@ -12,7 +12,7 @@ import re
 import socket
 import struct
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -48,17 +48,22 @@ def parse_time(value: str, what: str) -> int:
             raise ValueError
         parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise HttpError(400, "invalid_request", f"{what}={value!r} is not an RFC 3339 timestamp "
-                        "(e.g. 2026-11-01T00:00:00Z)") from None
+        raise HttpError(
+            400,
+            "invalid_request",
+            f"{what}={value!r} is not an RFC 3339 timestamp (e.g. 2026-11-01T00:00:00Z)",
+        ) from None
     return int(parsed.timestamp())
 
 
 def parse_date(value: str, what: str) -> int:
     """A date YYYY-MM-DD (contract section 1.2) -> epoch seconds of its 00:00Z."""
     try:
-        parsed = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        parsed = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        raise HttpError(400, "invalid_request", f"{what}={value!r} is not a date (e.g. 2026-11-01)") from None
+        raise HttpError(
+            400, "invalid_request", f"{what}={value!r} is not a date (e.g. 2026-11-01)"
+        ) from None
     return int(parsed.timestamp())
 
 
@@ -111,11 +116,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(500, {"error": "simulator_error", "message": f"{type(e).__name__}: {e}"})
             raise
 
-    def send_bytes(self, status: int, body: bytes, content_type: str = "application/json",
-                   headers: dict | None = None, declared_length: int | None = None) -> None:
+    def send_bytes(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+        declared_length: int | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body) if declared_length is None else declared_length))
+        self.send_header(
+            "Content-Length", str(len(body) if declared_length is None else declared_length)
+        )
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
@@ -133,8 +146,14 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def send_with_fault(self, fault: F.Fault | None, status: int, body: bytes,
-                        content_type: str = "application/json", headers: dict | None = None) -> None:
+    def send_with_fault(
+        self,
+        fault: F.Fault | None,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ) -> None:
         headers = dict(headers or {})
         if fault is None:
             return self.send_bytes(status, body, content_type, headers)
@@ -143,21 +162,37 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reset
         if fault.kind == F.RATE_LIMIT:
             retry = formatdate(time.time() + 2, usegmt=True) if fault.retry_after_date else "1"
-            return self.send_bytes(429, json.dumps({"error": "rate_limited", "message": "too many requests"}).encode(),
-                                   headers={**headers, "Retry-After": retry})
+            return self.send_bytes(
+                429,
+                json.dumps({"error": "rate_limited", "message": "too many requests"}).encode(),
+                headers={**headers, "Retry-After": retry},
+            )
         if fault.kind == F.SERVER_ERROR:
             if fault.status in (502, 504):  # what a gateway in front of the platform answers
                 text = {502: "Bad Gateway", 504: "Gateway Timeout"}[fault.status]
-                return self.send_bytes(fault.status, f"<html><body><h1>{fault.status} {text}</h1></body></html>".encode(),
-                                       "text/html", headers)
-            return self.send_bytes(fault.status, json.dumps(
-                {"error": "server_error", "message": "temporary failure, retry later"}).encode(), headers=headers)
+                return self.send_bytes(
+                    fault.status,
+                    f"<html><body><h1>{fault.status} {text}</h1></body></html>".encode(),
+                    "text/html",
+                    headers,
+                )
+            return self.send_bytes(
+                fault.status,
+                json.dumps(
+                    {"error": "server_error", "message": "temporary failure, retry later"}
+                ).encode(),
+                headers=headers,
+            )
         if fault.kind == F.TRUNCATED:
             return self.send_bytes(status, body[: len(body) // 2], content_type, headers)
-        return self.send_bytes(status, body, content_type, headers)  # duplicates: already in the body
+        return self.send_bytes(
+            status, body, content_type, headers
+        )  # duplicates: already in the body
 
 
-def _route(h: Handler, app: SimulatorServer, method: str, path: str, query: dict, body: bytes) -> None:
+def _route(
+    h: Handler, app: SimulatorServer, method: str, path: str, query: dict, body: bytes
+) -> None:
     parts = [p for p in path.split("/") if p]
     if parts[:1] == ["_sim"]:
         return _admin(h, app, method, parts[1:], body)
@@ -169,9 +204,9 @@ def _route(h: Handler, app: SimulatorServer, method: str, path: str, query: dict
         return _file(h, app, "/".join(parts[1:]), query.get("sig", ""))
     for platform in API_PLATFORMS:
         prefix = [p for p in platform.prefix.split("/") if p]
-        if parts[:len(prefix)] != prefix:
+        if parts[: len(prefix)] != prefix:
             continue
-        rest = parts[len(prefix):]
+        rest = parts[len(prefix) :]
         names = {d.name for d in platform.datasets}
         if len(rest) in (1, 2) and rest[0] in names and rest[1:] in ([], ["snapshots"]):
             _require(method, "GET")
@@ -179,10 +214,17 @@ def _route(h: Handler, app: SimulatorServer, method: str, path: str, query: dict
             if len(rest) == 1:
                 return _page(h, app, rest[0], query)
             return _snapshots(h, app, rest[0], query)
-        raise HttpError(404, "not_found", f"no such resource {path!r} on {platform.name}; "
-                        f"datasets: {', '.join(sorted(names))}")
-    raise HttpError(404, "not_found", f"no such resource {path!r}; platform prefixes: "
-                    + ", ".join(p.prefix for p in API_PLATFORMS))
+        raise HttpError(
+            404,
+            "not_found",
+            f"no such resource {path!r} on {platform.name}; datasets: {', '.join(sorted(names))}",
+        )
+    raise HttpError(
+        404,
+        "not_found",
+        f"no such resource {path!r}; platform prefixes: "
+        + ", ".join(p.prefix for p in API_PLATFORMS),
+    )
 
 
 def _require(method: str, allowed: str) -> None:
@@ -194,18 +236,29 @@ def _token(h: Handler, app: SimulatorServer, body: bytes) -> None:
     """OAuth2 client credentials as form fields (section 1). Each platform has its own
     credentials; this one server stands for all five, so the client id says which."""
     if "application/x-www-form-urlencoded" not in (h.headers.get("Content-Type") or ""):
-        raise HttpError(400, "invalid_request", "send the form fields as application/x-www-form-urlencoded")
+        raise HttpError(
+            400, "invalid_request", "send the form fields as application/x-www-form-urlencoded"
+        )
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     if form.get("grant_type") != "client_credentials":
         raise HttpError(400, "unsupported_grant_type", "grant_type must be client_credentials")
     given = (form.get("client_id", ""), form.get("client_secret", ""))
-    platforms = [name for name, (client_id, secret) in app.credentials.items()
-                 if hmac.compare_digest(given[0], client_id) and hmac.compare_digest(given[1], secret)]
+    platforms = [
+        name
+        for name, (client_id, secret) in app.credentials.items()
+        if hmac.compare_digest(given[0], client_id) and hmac.compare_digest(given[1], secret)
+    ]
     if not platforms:
         raise HttpError(401, "invalid_client", "unknown client_id or wrong client_secret")
     fault = app.faults.decide("token", f"token {given[0]}")
-    payload = {"access_token": app.issue_token(platforms), "token_type": "bearer", "expires_in": app.token_ttl}
-    h.send_with_fault(fault, 200, json.dumps(payload).encode(), headers={"Cache-Control": "no-store"})
+    payload = {
+        "access_token": app.issue_token(platforms),
+        "token_type": "bearer",
+        "expires_in": app.token_ttl,
+    }
+    h.send_with_fault(
+        fault, 200, json.dumps(payload).encode(), headers={"Cache-Control": "no-store"}
+    )
 
 
 def _page_size(query: dict) -> int:
@@ -215,7 +268,9 @@ def _page_size(query: dict) -> int:
     except ValueError:
         size = 0
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise HttpError(400, "invalid_request", f"page_size={raw!r} must be an integer in 1..{MAX_PAGE_SIZE}")
+        raise HttpError(
+            400, "invalid_request", f"page_size={raw!r} must be an integer in 1..{MAX_PAGE_SIZE}"
+        )
     return size
 
 
@@ -225,7 +280,11 @@ def _page(h: Handler, app: SimulatorServer, dataset: str, query: dict) -> None:
     if query.get("cursor"):
         state = app.decode_cursor(query["cursor"], dataset)
     else:
-        since = parse_time(query["updated_since"], "updated_since") if query.get("updated_since") else None
+        since = (
+            parse_time(query["updated_since"], "updated_since")
+            if query.get("updated_since")
+            else None
+        )
         start = feed.start_after(since)
         state = {"d": dataset, "p": start, "b": start, "c": app.clock, "i": 0}
     position, begin, clock = state["p"], state["b"], state["c"]
@@ -241,33 +300,57 @@ def _page(h: Handler, app: SimulatorServer, dataset: str, query: dict) -> None:
     fresh = fresh[: size - len(repeated)]
     cursor = None
     if more:
-        cursor = app.encode_cursor({"d": dataset, "p": int(fresh[-1]) + 1, "b": begin, "c": clock,
-                                    "i": int(time.time())})
-    rows = feed.rows.slices(np.concatenate([repeated, fresh])) if len(repeated) else feed.rows.slices(fresh)
-    body = b"".join([
-        b'{"dataset":"', dataset.encode(), b'","as_of":"', iso(clock).encode(), b'","data":[',
-        b",".join(rows), b'],"next_cursor":', json.dumps(cursor).encode(), b"}"])
+        cursor = app.encode_cursor(
+            {"d": dataset, "p": int(fresh[-1]) + 1, "b": begin, "c": clock, "i": int(time.time())}
+        )
+    rows = (
+        feed.rows.slices(np.concatenate([repeated, fresh]))
+        if len(repeated)
+        else feed.rows.slices(fresh)
+    )
+    body = b"".join(
+        [
+            b'{"dataset":"',
+            dataset.encode(),
+            b'","as_of":"',
+            iso(clock).encode(),
+            b'","data":[',
+            b",".join(rows),
+            b'],"next_cursor":',
+            json.dumps(cursor).encode(),
+            b"}",
+        ]
+    )
     h.send_with_fault(fault, 200, body)
 
 
 def _expire_token(h: Handler, app: SimulatorServer, fault: F.Fault) -> None:
     """The token 'expires' early: revoked, so the client must fetch a new one."""
     app.revoke(h.headers["Authorization"][7:].strip())
-    h.send_json(401, {"error": "invalid_token", "message": "token expired; fetch a new one"},
-                {"WWW-Authenticate": 'Bearer error="invalid_token"', "X-Simulator-Fault": fault.kind})
+    h.send_json(
+        401,
+        {"error": "invalid_token", "message": "token expired; fetch a new one"},
+        {"WWW-Authenticate": 'Bearer error="invalid_token"', "X-Simulator-Fault": fault.kind},
+    )
 
 
 def _snapshots(h: Handler, app: SimulatorServer, dataset: str, query: dict) -> None:
     clock = app.clock
     limit = clock
     if query.get("as_of"):
-        limit = min(parse_date(query["as_of"], "as_of") + DAY - 1, clock)  # a date means that whole day
+        limit = min(
+            parse_date(query["as_of"], "as_of") + DAY - 1, clock
+        )  # a date means that whole day
     fault = app.faults.decide("listing", f"snapshots {dataset} {limit}")
     if fault and fault.kind == F.TOKEN_EXPIRY:
         return _expire_token(h, app, fault)
     if fault and fault.kind in (F.RESET, F.RATE_LIMIT, F.SERVER_ERROR):
         return h.send_with_fault(fault, 200, b"")  # fail before the (possibly slow) build
-    times = [t for t in app.snapshots.times(app.meta["first_period"], app.start_clock, clock) if t <= limit]
+    times = [
+        t
+        for t in app.snapshots.times(app.meta["first_period"], app.start_clock, clock)
+        if t <= limit
+    ]
     listing = [app.snapshots.listing(dataset, times[-1])] if times else []
     h.send_with_fault(fault, 200, json.dumps({"snapshots": listing}).encode())
 
@@ -278,8 +361,11 @@ def _file(h: Handler, app: SimulatorServer, rel: str, signature: str) -> None:
         raise HttpError(404, "not_found", "no such file (file URLs come from a snapshot listing)")
     fault = app.faults.decide("file", f"file {rel}")
     size = path.stat().st_size
-    headers = {"Content-Type": "application/gzip", "Content-Length": str(size),
-               "Content-Disposition": f'attachment; filename="{path.name}"'}
+    headers = {
+        "Content-Type": "application/gzip",
+        "Content-Length": str(size),
+        "Content-Disposition": f'attachment; filename="{path.name}"',
+    }
     if fault and fault.kind != F.TRUNCATED:
         return h.send_with_fault(fault, 200, b"", "application/gzip")
     h.send_response(200)
@@ -298,8 +384,14 @@ def _file(h: Handler, app: SimulatorServer, rel: str, signature: str) -> None:
 def _admin(h: Handler, app: SimulatorServer, method: str, rest: list[str], body: bytes) -> None:
     if rest == ["clock"]:
         _require(method, "GET")
-        return h.send_json(200, {"clock": iso(app.clock), "start_clock": iso(app.start_clock),
-                                 "data_ends": iso(app.data_ends)})
+        return h.send_json(
+            200,
+            {
+                "clock": iso(app.clock),
+                "start_clock": iso(app.start_clock),
+                "data_ends": iso(app.data_ends),
+            },
+        )
     if rest == ["advance"]:
         _require(method, "POST")
         try:
@@ -310,4 +402,6 @@ def _admin(h: Handler, app: SimulatorServer, method: str, rest: list[str], body:
     if rest == ["stats"]:
         _require(method, "GET")
         return h.send_json(200, app.faults.stats())
-    raise HttpError(404, "not_found", "admin endpoints: GET /_sim/clock, POST /_sim/advance, GET /_sim/stats")
+    raise HttpError(
+        404, "not_found", "admin endpoints: GET /_sim/clock, POST /_sim/advance, GET /_sim/stats"
+    )

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +44,11 @@ def csv_with_bom(dataset: str) -> bool:
 
 
 def stamp(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def month_starts(first_period: str, until: int) -> list[int]:
@@ -56,7 +56,7 @@ def month_starts(first_period: str, until: int) -> list[int]:
     year, month = map(int, first_period.split("-"))
     out = []
     while True:
-        ts = int(datetime(year, month, 1, tzinfo=timezone.utc).timestamp())
+        ts = int(datetime(year, month, 1, tzinfo=UTC).timestamp())
         if ts > until:
             return out
         out.append(ts)
@@ -122,8 +122,15 @@ class SnapshotStore:
         files = []
         for f in manifest["files"]:
             rel = f"{self.variant}/{dataset}/{stamp(as_of)}/{f['name']}"
-            files.append({"url": f"/files/{rel}?sig={self.sign(rel)}", "format": f["format"],
-                          "rows": f["rows"], "bytes": f["bytes"], "sha256": f["sha256"]})
+            files.append(
+                {
+                    "url": f"/files/{rel}?sig={self.sign(rel)}",
+                    "format": f["format"],
+                    "rows": f["rows"],
+                    "bytes": f["bytes"],
+                    "sha256": f["sha256"],
+                }
+            )
         return {"snapshot_id": f"{dataset}-{stamp(as_of)}", "as_of": iso(as_of), "files": files}
 
     def _manifest(self, dataset: str, as_of: int) -> dict:
@@ -146,13 +153,17 @@ class SnapshotStore:
         if fmt == "csv.gz":
             # CSV is encoded from the feed a slice at a time, never the whole snapshot at once
             first = next(sorted_batches(self.feeds.path(dataset), dataset), None)
-            columns = wire_columns(first, dataset) if first is not None else DATASETS[dataset].field_names
-            parts = _Parts(tmp, fmt, (UTF8_BOM if csv_with_bom(dataset) else b"") + csv_header(columns))
+            columns = (
+                wire_columns(first, dataset) if first is not None else DATASETS[dataset].field_names
+            )
+            parts = _Parts(
+                tmp, fmt, (UTF8_BOM if csv_with_bom(dataset) else b"") + csv_header(columns)
+            )
             visible = np.zeros(len(feed), dtype=bool)
             visible[positions] = True
             offset = 0
             for table in sorted_batches(self.feeds.path(dataset), dataset):
-                chosen = np.flatnonzero(visible[offset:offset + table.num_rows])
+                chosen = np.flatnonzero(visible[offset : offset + table.num_rows])
                 offset += table.num_rows
                 if len(chosen):
                     lines = csv_lines([table.take(chosen)], dataset)
@@ -161,8 +172,12 @@ class SnapshotStore:
             parts = _Parts(tmp, fmt, b"")
             parts.write(feed.rows, positions, contiguous=False)
         files = parts.close()
-        (tmp / "manifest.json").write_text(json.dumps(
-            {"dataset": dataset, "as_of": iso(as_of), "variant": self.variant, "files": files}, indent=1))
+        (tmp / "manifest.json").write_text(
+            json.dumps(
+                {"dataset": dataset, "as_of": iso(as_of), "variant": self.variant, "files": files},
+                indent=1,
+            )
+        )
         try:  # a complete folder appears at once; another process may have won the race
             tmp.rename(folder)
         except OSError:
@@ -185,7 +200,9 @@ class _Parts:
         name = f"part-{len(self.files):05d}.{self.fmt}"
         self._sink = _HashingFile(self.folder / name)
         # level 1: a few per cent larger than the default 6 but about three times faster to build
-        self._gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0, compresslevel=1)
+        self._gz = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self._sink, mtime=0, compresslevel=1
+        )
         self._gz.write(self.header)
         self.files.append({"name": name, "format": self.fmt, "rows": 0})
         self._rows = 0
@@ -193,7 +210,9 @@ class _Parts:
     def _finish(self) -> None:
         self._gz.close()
         self._sink.close()
-        self.files[-1].update(rows=self._rows, bytes=self._sink.bytes, sha256=self._sink.sha256.hexdigest())
+        self.files[-1].update(
+            rows=self._rows, bytes=self._sink.bytes, sha256=self._sink.sha256.hexdigest()
+        )
         self._gz = self._sink = None
 
     def write(self, rows: RowBytes, positions: np.ndarray, contiguous: bool) -> None:
@@ -204,7 +223,7 @@ class _Parts:
             room = MAX_ROWS_PER_FILE - self._rows
             now, positions = positions[:room], positions[room:]
             for first in range(0, len(now), _WRITE_CHUNK_ROWS):
-                part = now[first:first + _WRITE_CHUNK_ROWS]
+                part = now[first : first + _WRITE_CHUNK_ROWS]
                 if contiguous:
                     self._gz.write(rows.span(int(part[0]), int(part[-1]) + 1))
                 else:

@@ -7,7 +7,7 @@ these counts and tables (e.g. every planted bad record quarantined with its reas
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,7 +47,7 @@ def load_bad_records(data_dir: Path, dataset: str | None = None) -> pa.Table:
 def _rfc3339(clock: datetime) -> str:
     if clock.tzinfo is None:
         raise ValueError("clock must be timezone-aware (UTC)")
-    return clock.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def expected_counts(data_dir: Path, clock: datetime) -> dict[str, dict[str, int]]:

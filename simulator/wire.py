@@ -79,7 +79,9 @@ def _json_row_py(row: dict, columns: list[str], numeric: set[str], bad_field: st
     return "{" + ",".join(parts) + "}"
 
 
-BATCH_ROWS = 250_000  # encode in slices: bounded memory, and no 2 GiB limit of 32-bit string offsets
+BATCH_ROWS = (
+    250_000  # encode in slices: bounded memory, and no 2 GiB limit of 32-bit string offsets
+)
 
 
 def batches(table: pa.Table, size: int = BATCH_ROWS) -> Iterator[pa.Table]:
@@ -87,12 +89,12 @@ def batches(table: pa.Table, size: int = BATCH_ROWS) -> Iterator[pa.Table]:
         yield table.slice(start, size)
 
 
-def json_rows(tables: Iterable[pa.Table], dataset: str) -> "RowBytes":
+def json_rows(tables: Iterable[pa.Table], dataset: str) -> RowBytes:
     """One compact JSON object per row; absent keys for nulls; int/num as numbers when they parse."""
     return RowBytes.build(_json_rows(t, dataset) for t in tables)
 
 
-def csv_lines(tables: Iterable[pa.Table], dataset: str) -> "RowBytes":
+def csv_lines(tables: Iterable[pa.Table], dataset: str) -> RowBytes:
     """One RFC 4180 line (CRLF-terminated) per row of `wire_columns`; null = empty, "" = quoted."""
     return RowBytes.build(_csv_lines(t, dataset) for t in tables)
 
@@ -120,8 +122,9 @@ def _json_rows(table: pa.Table, dataset: str) -> pa.Array:
     elif inline_brace:
         rows = pc.binary_join_element_wise(*pieces, "}", "")
     else:
-        rows = pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 1),
-                                           "}", "")
+        rows = pc.binary_join_element_wise(
+            "{", pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 1), "}", ""
+        )
     special = np.flatnonzero(special.to_numpy(zero_copy_only=False))
     if len(special):
         sub = table.select(columns).take(special).to_pylist()
@@ -161,8 +164,10 @@ def _csv_lines(table: pa.Table, dataset: str) -> pa.Array:
     if len(special):
         sub = table.select(columns).take(special).to_pylist()
         bad_names = bad.take(special).to_pylist()
-        fixed = [b",".join(_csv_value_py(r[c], c == b) for c in columns) + b"\r\n"
-                 for r, b in zip(sub, bad_names)]
+        fixed = [
+            b",".join(_csv_value_py(r[c], c == b) for c in columns) + b"\r\n"
+            for r, b in zip(sub, bad_names)
+        ]
         mask = np.zeros(table.num_rows, dtype=bool)
         mask[special] = True
         lines = pc.replace_with_mask(lines, pa.array(mask), pa.array(fixed, pa.binary()))
@@ -176,17 +181,19 @@ class RowBytes:
         self.data, self.offsets = data, offsets
 
     @classmethod
-    def build(cls, arrays: Iterable[pa.Array]) -> "RowBytes":
+    def build(cls, arrays: Iterable[pa.Array]) -> RowBytes:
         """Concatenate encoded batches, freeing each as it is copied (peak memory ~ the result)."""
         buffer, offsets, base = bytearray(), [np.zeros(1, dtype=np.int64)], 0
         for array in arrays:
             _validity, raw_offsets, data = array.buffers()
             wide = pa.types.is_large_binary(array.type) or pa.types.is_large_string(array.type)
             n, first = len(array), array.offset
-            offs = np.frombuffer(raw_offsets, dtype=np.int64 if wide else np.int32)[first:first + n + 1]
+            offs = np.frombuffer(raw_offsets, dtype=np.int64 if wide else np.int32)[
+                first : first + n + 1
+            ]
             offs = offs.astype(np.int64)
             if data is not None and n:
-                buffer += memoryview(data)[offs[0]:offs[-1]]
+                buffer += memoryview(data)[offs[0] : offs[-1]]
             offsets.append(offs[1:] - offs[0] + base)
             base += int(offs[-1] - offs[0]) if n else 0
         return cls(memoryview(buffer), np.concatenate(offsets))
@@ -202,4 +209,4 @@ class RowBytes:
 
     def span(self, start: int, stop: int) -> memoryview:
         """Rows start..stop-1 back to back (used when their separators are part of each row)."""
-        return self.data[self.offsets[start]:self.offsets[stop]]
+        return self.data[self.offsets[start] : self.offsets[stop]]

@@ -69,7 +69,9 @@ def csv_text(rows: list[Row], columns: list[str]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.record.get(c) is None else _cell(row.record[c]) for c in columns])
+        writer.writerow(
+            ["" if row.record.get(c) is None else _cell(row.record[c]) for c in columns]
+        )
     return out.getvalue()
 
 
@@ -85,15 +87,24 @@ def parse_rfc3339(value: str) -> datetime:
 
 
 class ContractServer:
-    def __init__(self, world: World | None = None, *, drop_dir: Path | str | None = None,
-                 token_under_prefix: bool = False, inclusive_since: bool = False,
-                 unordered_pages: bool = False, repeat_across_pages: bool = True,
-                 token_uses: int | None = None):
+    def __init__(
+        self,
+        world: World | None = None,
+        *,
+        drop_dir: Path | str | None = None,
+        token_under_prefix: bool = False,
+        inclusive_since: bool = False,
+        unordered_pages: bool = False,
+        repeat_across_pages: bool = True,
+        token_uses: int | None = None,
+    ):
         self.world = world or build_world()
         self.token_under_prefix, self.inclusive_since = token_under_prefix, inclusive_since
         self.unordered_pages, self.repeat_across_pages = unordered_pages, repeat_across_pages
         self.token_uses = token_uses
-        self.credentials = {p: (f"{p}-independent-client", f"{p}-secret-{secrets.token_hex(6)}") for p in PLATFORMS}
+        self.credentials = {
+            p: (f"{p}-independent-client", f"{p}-secret-{secrets.token_hex(6)}") for p in PLATFORMS
+        }
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self._tokens: dict[str, list] = {}  # token -> [platform, expiry, calls left]
         self._key = secrets.token_bytes(16)
@@ -118,10 +129,12 @@ class ContractServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.root = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "ContractServer":
+    def start(self) -> ContractServer:
         if self.drop_dir is not None:
             write_drop(self.world, self.drop_dir)
         self._thread.start()
@@ -131,7 +144,7 @@ class ContractServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "ContractServer":
+    def __enter__(self) -> ContractServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -145,8 +158,13 @@ class ContractServer:
         out = {}
         for platform, (client_id, secret) in self.credentials.items():
             stem = "CREDITLAKE_" + platform.upper().replace("-", "_")
-            out.update({f"{stem}_BASE_URL": self.base_url(platform), f"{stem}_CLIENT_ID": client_id,
-                        f"{stem}_CLIENT_SECRET": secret})
+            out.update(
+                {
+                    f"{stem}_BASE_URL": self.base_url(platform),
+                    f"{stem}_CLIENT_ID": client_id,
+                    f"{stem}_CLIENT_SECRET": secret,
+                }
+            )
         if self.drop_dir is not None:
             out["CREDITLAKE_BANK_DROP"] = str(self.drop_dir)
         return out
@@ -167,7 +185,9 @@ class ContractServer:
             for index, (fmt, part) in enumerate(p for p in parts if p[1]):
                 if fmt == "csv.gz":
                     columns = [f for f, _, _ in SCHEMA[dataset][1]]
-                    columns += sorted({k for r in part for k in r.record} - set(columns))  # unknown fields too
+                    columns += sorted(
+                        {k for r in part for k in r.record} - set(columns)
+                    )  # unknown fields too
                     bom = "\ufeff" if (number + len(dataset)) % 2 else ""
                     data = wire_bytes(bom + csv_text(part, columns))
                 else:
@@ -175,9 +195,22 @@ class ContractServer:
                 body = gzip.compress(data, mtime=0)
                 url = f"/files/{dataset}/{snapshot_id}/part-{index:02d}.{fmt}"
                 self.files[url] = body
-                files.append({"url": url, "format": fmt, "rows": len(part), "bytes": len(body),
-                              "sha256": hashlib.sha256(body).hexdigest()})
-            out.append({"snapshot_id": snapshot_id, "as_of": f"{moment:%Y-%m-%dT%H:%M:%SZ}", "files": files})
+                files.append(
+                    {
+                        "url": url,
+                        "format": fmt,
+                        "rows": len(part),
+                        "bytes": len(body),
+                        "sha256": hashlib.sha256(body).hexdigest(),
+                    }
+                )
+            out.append(
+                {
+                    "snapshot_id": snapshot_id,
+                    "as_of": f"{moment:%Y-%m-%dT%H:%M:%SZ}",
+                    "files": files,
+                }
+            )
         return out
 
     # -- HTTP -------------------------------------------------------------------------------------
@@ -192,8 +225,11 @@ class ContractServer:
             if ctype == "application/json" and "gzip" in (h.headers.get("Accept-Encoding") or ""):
                 payload, headers = gzip.compress(payload, mtime=0), {"Content-Encoding": "gzip"}
         except HttpError as e:
-            status, payload, ctype = e.status, json.dumps({"error": e.error, "message": e.message}).encode(), \
-                "application/json"
+            status, payload, ctype = (
+                e.status,
+                json.dumps({"error": e.error, "message": e.message}).encode(),
+                "application/json",
+            )
             headers = e.headers
         with self._lock:
             self.requests.append((method, split.path, status))
@@ -223,7 +259,7 @@ class ContractServer:
                 raise HttpError(404, "not_found", "no such file")
             return 200, data, "application/gzip"
         if rest[: len(prefix)] == prefix:
-            tail = rest[len(prefix):]
+            tail = rest[len(prefix) :]
             names = PLATFORMS[platform][1]
             if len(tail) in (1, 2) and tail[0] in names and tail[1:] in ([], ["snapshots"]):
                 _require(method, "GET")
@@ -240,8 +276,10 @@ class ContractServer:
         if form.get("grant_type") != "client_credentials":
             raise HttpError(400, "unsupported_grant_type", "grant_type must be client_credentials")
         client_id, secret = self.credentials[platform]
-        if not (hmac.compare_digest(form.get("client_id", ""), client_id)
-                and hmac.compare_digest(form.get("client_secret", ""), secret)):
+        if not (
+            hmac.compare_digest(form.get("client_id", ""), client_id)
+            and hmac.compare_digest(form.get("client_secret", ""), secret)
+        ):
             raise HttpError(401, "invalid_client", "wrong client credentials")
         token = secrets.token_urlsafe(18)
         with self._lock:
@@ -260,14 +298,20 @@ class ContractServer:
                     entry = self._tokens.pop(token)
                     entry[1] = 0
         if entry is None or entry[0] != platform or entry[1] < time.time():
-            raise HttpError(401, "invalid_token", "missing, unknown or expired token",
-                            {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HttpError(
+                401,
+                "invalid_token",
+                "missing, unknown or expired token",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
 
     # -- pages (section 1.1) ----------------------------------------------------------------------
     def _page(self, dataset: str, query: dict) -> bytes:
         raw_size = query.get("page_size", "1000")
         if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
-            raise HttpError(400, "invalid_request", f"page_size must be 1..{MAX_PAGE_SIZE}, got {raw_size!r}")
+            raise HttpError(
+                400, "invalid_request", f"page_size must be 1..{MAX_PAGE_SIZE}, got {raw_size!r}"
+            )
         size = int(raw_size)
         since_text = query.get("updated_since")
         if query.get("cursor"):
@@ -277,18 +321,26 @@ class ContractServer:
             try:
                 since = parse_rfc3339(since_text).isoformat() if since_text else None
             except ValueError:
-                raise HttpError(400, "invalid_request", f"updated_since={since_text!r} is not RFC 3339") from None
+                raise HttpError(
+                    400, "invalid_request", f"updated_since={since_text!r} is not RFC 3339"
+                ) from None
             position = 0
         rows = self._selected(dataset, since)
         repeat = self.repeat_across_pages and position > 0 and size > 1 and position % 3 == 1
-        fresh = rows[position: position + size - repeat]
+        fresh = rows[position : position + size - repeat]
         data = ([rows[position - 1]] if repeat else []) + fresh
         if self.unordered_pages:
             data.reverse()
         end = position + len(fresh)
-        cursor = self._encode_cursor({"d": dataset, "s": since, "p": end}) if end < len(rows) else None
-        ascii_only = platform_of(dataset) == "tax"  # JSON with \\u escapes for every non-ASCII character
-        records = ",".join(json.dumps(r.record) if ascii_only else json_line(r.record) for r in data)
+        cursor = (
+            self._encode_cursor({"d": dataset, "s": since, "p": end}) if end < len(rows) else None
+        )
+        ascii_only = (
+            platform_of(dataset) == "tax"
+        )  # JSON with \\u escapes for every non-ASCII character
+        records = ",".join(
+            json.dumps(r.record) if ascii_only else json_line(r.record) for r in data
+        )
         head = json.dumps({"dataset": dataset, "as_of": f"{AS_OF:%Y-%m-%dT%H:%M:%SZ}"})[:-1]
         return wire_bytes(f'{head},"data":[{records}],"next_cursor":{json.dumps(cursor)}}}')
 
@@ -302,12 +354,16 @@ class ContractServer:
         return [r for r in rows if r.version > moment]
 
     def _encode_cursor(self, state: dict) -> str:
-        body = base64.b64encode(json.dumps(state).encode()).decode()  # '+', '/', '=': URL-encoded by clients
+        body = base64.b64encode(
+            json.dumps(state).encode()
+        ).decode()  # '+', '/', '=': URL-encoded by clients
         return body + "." + hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:16]
 
     def _decode_cursor(self, cursor: str, dataset: str) -> dict:
         body, _, signature = cursor.partition(".")
-        if not hmac.compare_digest(signature, hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:16]):
+        if not hmac.compare_digest(
+            signature, hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:16]
+        ):
             raise HttpError(400, "invalid_cursor", "not a cursor of this server")
         state = json.loads(base64.b64decode(body))
         if state["d"] != dataset:
@@ -318,10 +374,14 @@ class ContractServer:
         limit = None
         if query.get("as_of"):
             try:
-                limit = datetime.combine(date.fromisoformat(query["as_of"]), datetime.min.time(), UTC) + timedelta(days=1)
+                limit = datetime.combine(
+                    date.fromisoformat(query["as_of"]), datetime.min.time(), UTC
+                ) + timedelta(days=1)
             except ValueError:
                 raise HttpError(400, "invalid_request", "as_of must be a date YYYY-MM-DD") from None
-        listed = [s for s in self.listings[dataset] if limit is None or parse_rfc3339(s["as_of"]) < limit]
+        listed = [
+            s for s in self.listings[dataset] if limit is None or parse_rfc3339(s["as_of"]) < limit
+        ]
         return json.dumps({"snapshots": listed}).encode()
 
 
@@ -339,11 +399,15 @@ def write_drop(world: World, folder: Path) -> list[Path]:
         for number, day in enumerate(BANK_DAYS):
             rows = [r for r in world.rows[dataset] if r.version == day]
             name = f"{dataset}_{day:%Y%m%d}.csv.gz"
-            data = gzip.compress(wire_bytes(("\ufeff" if number == 1 else "") + csv_text(rows, columns)), mtime=0)
+            data = gzip.compress(
+                wire_bytes(("\ufeff" if number == 1 else "") + csv_text(rows, columns)), mtime=0
+            )
             (folder / name).write_bytes(data)
             written.append(folder / name)
             if day not in world.incomplete_days(dataset):
-                (folder / f"{name}.sha256").write_text(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+                (folder / f"{name}.sha256").write_text(
+                    f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                )
     return written
 
 

@@ -15,7 +15,6 @@ from datetime import datetime
 
 import pyarrow as pa
 
-
 NOT_UTF8, NOT_UTF8_SEPARATOR = "_not_utf8", "\x1f"
 
 

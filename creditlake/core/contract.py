@@ -66,7 +66,14 @@ USCC = dict(identifier="uscc")
 ENTERPRISE_TYPES = ("limited_company", "sole_proprietorship", "partnership", "individual_business")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 ENTERPRISE_STATUSES = ("active", "suspended", "revoked", "cancelled")
-CHANGE_TYPES = ("legal_rep", "address", "registered_capital", "name", "shareholder", "business_scope")
+CHANGE_TYPES = (
+    "legal_rep",
+    "address",
+    "registered_capital",
+    "name",
+    "shareholder",
+    "business_scope",
+)
 PENALTY_CATEGORIES = ("tax", "environment", "product_quality", "labour", "market_order", "other")
 TAXPAYER_KINDS = ("general", "small_scale")
 TAX_CREDIT_RATINGS = ("A", "B", "M", "C", "D")
@@ -81,162 +88,254 @@ def _ds(platform: str, name: str, key: tuple[str, ...], *fields: Field) -> Datas
     return Dataset(name=name, platform=platform, key=key, fields=(*fields, UPDATED_AT))
 
 
-COMMERCE = Platform("commerce", "/commerce/v1", (
-    _ds("commerce", "enterprises", ("uscc",),
-        Field("uscc", required=True, **USCC),
-        Field("name", required=True),
-        Field("legacy_reg_no", identifier="legacy"),
-        Field("enterprise_type", required=True, codes=ENTERPRISE_TYPES),
-        Field("size_class", required=True, codes=SIZE_CLASSES),
-        Field("industry_code", required=True, identifier="industry"),
-        Field("region_code", required=True, identifier="region"),
-        Field("registered_capital", MONEY),
-        Field("established_on", DATE, required=True),
-        Field("status", required=True, codes=ENTERPRISE_STATUSES),
-        Field("address"),
-        Field("park_id"),
-        Field("legal_rep_name", required=True, pii=True),
-        Field("legal_rep_id_no", pii=True),
-        Field("contact_phone", pii=True)),
-    _ds("commerce", "enterprise_changes", ("change_id",),
-        Field("change_id", required=True),
-        Field("uscc", required=True, **USCC),
-        Field("change_date", DATE, required=True),
-        Field("change_type", required=True, codes=CHANGE_TYPES),
-        Field("before"),
-        Field("after")),
-    _ds("commerce", "penalties", ("penalty_id",),
-        Field("penalty_id", required=True),
-        Field("uscc", required=True, **USCC),
-        Field("decided_on", DATE, required=True),
-        Field("authority", required=True),
-        Field("category", required=True, codes=PENALTY_CATEGORIES),
-        Field("amount", MONEY)),
-    _ds("commerce", "abnormal_operations", ("record_id",),
-        Field("record_id", required=True),
-        Field("uscc", required=True, **USCC),
-        Field("listed_on", DATE, required=True),
-        Field("reason", required=True),
-        Field("removed_on", DATE)),
-    _ds("commerce", "dishonest_debtors", ("case_no",),
-        Field("case_no", required=True),
-        Field("uscc", required=True, **USCC),
-        Field("court", required=True),
-        Field("filed_on", DATE, required=True),
-        Field("amount", MONEY),
-        Field("cleared_on", DATE)),
-))
+COMMERCE = Platform(
+    "commerce",
+    "/commerce/v1",
+    (
+        _ds(
+            "commerce",
+            "enterprises",
+            ("uscc",),
+            Field("uscc", required=True, **USCC),
+            Field("name", required=True),
+            Field("legacy_reg_no", identifier="legacy"),
+            Field("enterprise_type", required=True, codes=ENTERPRISE_TYPES),
+            Field("size_class", required=True, codes=SIZE_CLASSES),
+            Field("industry_code", required=True, identifier="industry"),
+            Field("region_code", required=True, identifier="region"),
+            Field("registered_capital", MONEY),
+            Field("established_on", DATE, required=True),
+            Field("status", required=True, codes=ENTERPRISE_STATUSES),
+            Field("address"),
+            Field("park_id"),
+            Field("legal_rep_name", required=True, pii=True),
+            Field("legal_rep_id_no", pii=True),
+            Field("contact_phone", pii=True),
+        ),
+        _ds(
+            "commerce",
+            "enterprise_changes",
+            ("change_id",),
+            Field("change_id", required=True),
+            Field("uscc", required=True, **USCC),
+            Field("change_date", DATE, required=True),
+            Field("change_type", required=True, codes=CHANGE_TYPES),
+            Field("before"),
+            Field("after"),
+        ),
+        _ds(
+            "commerce",
+            "penalties",
+            ("penalty_id",),
+            Field("penalty_id", required=True),
+            Field("uscc", required=True, **USCC),
+            Field("decided_on", DATE, required=True),
+            Field("authority", required=True),
+            Field("category", required=True, codes=PENALTY_CATEGORIES),
+            Field("amount", MONEY),
+        ),
+        _ds(
+            "commerce",
+            "abnormal_operations",
+            ("record_id",),
+            Field("record_id", required=True),
+            Field("uscc", required=True, **USCC),
+            Field("listed_on", DATE, required=True),
+            Field("reason", required=True),
+            Field("removed_on", DATE),
+        ),
+        _ds(
+            "commerce",
+            "dishonest_debtors",
+            ("case_no",),
+            Field("case_no", required=True),
+            Field("uscc", required=True, **USCC),
+            Field("court", required=True),
+            Field("filed_on", DATE, required=True),
+            Field("amount", MONEY),
+            Field("cleared_on", DATE),
+        ),
+    ),
+)
 
-TAX = Platform("tax", "/tax/v1", (
-    _ds("tax", "taxpayers", ("taxpayer_id",),
-        Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-        Field("taxpayer_kind", required=True, codes=TAXPAYER_KINDS),
-        Field("credit_rating", required=True, codes=TAX_CREDIT_RATINGS),
-        Field("rating_year", INT, required=True)),
-    _ds("tax", "tax_filings", ("taxpayer_id", "period", "tax_type"),
-        Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-        Field("period", PERIOD, required=True),
-        Field("tax_type", required=True, codes=TAX_TYPES),
-        Field("declared_revenue", MONEY),
-        Field("tax_payable", MONEY),
-        Field("tax_paid", MONEY),
-        Field("filed_on", DATE)),
-    _ds("tax", "tax_arrears", ("arrear_id",),
-        Field("arrear_id", required=True),
-        Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-        Field("tax_type", required=True, codes=TAX_TYPES),
-        Field("amount", MONEY, required=True),
-        Field("since", DATE, required=True),
-        Field("settled_on", DATE)),
-))
+TAX = Platform(
+    "tax",
+    "/tax/v1",
+    (
+        _ds(
+            "tax",
+            "taxpayers",
+            ("taxpayer_id",),
+            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
+            Field("taxpayer_kind", required=True, codes=TAXPAYER_KINDS),
+            Field("credit_rating", required=True, codes=TAX_CREDIT_RATINGS),
+            Field("rating_year", INT, required=True),
+        ),
+        _ds(
+            "tax",
+            "tax_filings",
+            ("taxpayer_id", "period", "tax_type"),
+            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
+            Field("period", PERIOD, required=True),
+            Field("tax_type", required=True, codes=TAX_TYPES),
+            Field("declared_revenue", MONEY),
+            Field("tax_payable", MONEY),
+            Field("tax_paid", MONEY),
+            Field("filed_on", DATE),
+        ),
+        _ds(
+            "tax",
+            "tax_arrears",
+            ("arrear_id",),
+            Field("arrear_id", required=True),
+            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
+            Field("tax_type", required=True, codes=TAX_TYPES),
+            Field("amount", MONEY, required=True),
+            Field("since", DATE, required=True),
+            Field("settled_on", DATE),
+        ),
+    ),
+)
 
-SOCIAL_SECURITY = Platform("social-security", "/social-security/v1", (
-    _ds("social-security", "ss_contributions", ("uscc", "period"),
-        Field("uscc", required=True, **USCC),
-        Field("period", PERIOD, required=True),
-        Field("insured_headcount", INT, required=True),
-        Field("contribution_due", MONEY, required=True),
-        Field("contribution_paid", MONEY, required=True),
-        Field("paid_on", DATE)),
-))
+SOCIAL_SECURITY = Platform(
+    "social-security",
+    "/social-security/v1",
+    (
+        _ds(
+            "social-security",
+            "ss_contributions",
+            ("uscc", "period"),
+            Field("uscc", required=True, **USCC),
+            Field("period", PERIOD, required=True),
+            Field("insured_headcount", INT, required=True),
+            Field("contribution_due", MONEY, required=True),
+            Field("contribution_paid", MONEY, required=True),
+            Field("paid_on", DATE),
+        ),
+    ),
+)
 
-UTILITY = Platform("utility", "/utility/v1", (
-    _ds("utility", "utility_accounts", ("account_no",),
-        Field("account_no", required=True),
-        Field("utility", required=True, codes=UTILITIES),
-        Field("holder_name", required=True),
-        Field("uscc", **USCC),
-        Field("address", required=True),
-        Field("opened_on", DATE),
-        Field("closed_on", DATE)),
-    _ds("utility", "meter_readings", ("account_no", "period"),
-        Field("account_no", required=True, references=("utility_accounts", "account_no")),
-        Field("period", PERIOD, required=True),
-        Field("consumption", NUM, required=True),
-        Field("amount_billed", MONEY, required=True),
-        Field("amount_paid", MONEY),
-        Field("due_on", DATE),
-        Field("paid_on", DATE)),
-))
+UTILITY = Platform(
+    "utility",
+    "/utility/v1",
+    (
+        _ds(
+            "utility",
+            "utility_accounts",
+            ("account_no",),
+            Field("account_no", required=True),
+            Field("utility", required=True, codes=UTILITIES),
+            Field("holder_name", required=True),
+            Field("uscc", **USCC),
+            Field("address", required=True),
+            Field("opened_on", DATE),
+            Field("closed_on", DATE),
+        ),
+        _ds(
+            "utility",
+            "meter_readings",
+            ("account_no", "period"),
+            Field("account_no", required=True, references=("utility_accounts", "account_no")),
+            Field("period", PERIOD, required=True),
+            Field("consumption", NUM, required=True),
+            Field("amount_billed", MONEY, required=True),
+            Field("amount_paid", MONEY),
+            Field("due_on", DATE),
+            Field("paid_on", DATE),
+        ),
+    ),
+)
 
-SUPPLY_CHAIN = Platform("supply-chain", "/supply-chain/v1", (
-    _ds("supply-chain", "core_enterprises", ("uscc",),
-        Field("uscc", required=True, **USCC),
-        Field("name", required=True),
-        Field("chain_name", required=True),
-        Field("confirmed_credit_limit", MONEY)),
-    _ds("supply-chain", "invoices", ("invoice_no",),
-        Field("invoice_no", required=True),
-        Field("seller_uscc", required=True, **USCC),
-        Field("seller_name", required=True),
-        Field("buyer_uscc", **USCC),
-        Field("buyer_name", required=True),
-        Field("issued_on", DATE, required=True),
-        Field("amount", MONEY, required=True),
-        Field("tax_amount", MONEY),
-        Field("due_on", DATE),
-        Field("paid_on", DATE),
-        Field("status", required=True, codes=INVOICE_STATUSES)),
-    _ds("supply-chain", "receivable_confirmations", ("confirmation_id",),
-        Field("confirmation_id", required=True),
-        Field("core_uscc", required=True, **USCC),
-        Field("supplier_uscc", required=True, **USCC),
-        Field("invoice_no", required=True, references=("invoices", "invoice_no")),
-        Field("confirmed_amount", MONEY, required=True),
-        Field("confirmed_on", DATE, required=True),
-        Field("matures_on", DATE, required=True)),
-))
+SUPPLY_CHAIN = Platform(
+    "supply-chain",
+    "/supply-chain/v1",
+    (
+        _ds(
+            "supply-chain",
+            "core_enterprises",
+            ("uscc",),
+            Field("uscc", required=True, **USCC),
+            Field("name", required=True),
+            Field("chain_name", required=True),
+            Field("confirmed_credit_limit", MONEY),
+        ),
+        _ds(
+            "supply-chain",
+            "invoices",
+            ("invoice_no",),
+            Field("invoice_no", required=True),
+            Field("seller_uscc", required=True, **USCC),
+            Field("seller_name", required=True),
+            Field("buyer_uscc", **USCC),
+            Field("buyer_name", required=True),
+            Field("issued_on", DATE, required=True),
+            Field("amount", MONEY, required=True),
+            Field("tax_amount", MONEY),
+            Field("due_on", DATE),
+            Field("paid_on", DATE),
+            Field("status", required=True, codes=INVOICE_STATUSES),
+        ),
+        _ds(
+            "supply-chain",
+            "receivable_confirmations",
+            ("confirmation_id",),
+            Field("confirmation_id", required=True),
+            Field("core_uscc", required=True, **USCC),
+            Field("supplier_uscc", required=True, **USCC),
+            Field("invoice_no", required=True, references=("invoices", "invoice_no")),
+            Field("confirmed_amount", MONEY, required=True),
+            Field("confirmed_on", DATE, required=True),
+            Field("matures_on", DATE, required=True),
+        ),
+    ),
+)
 
 # The bank's loan book arrives as files (contract section 5); it has no updated_at,
 # the file's business day (as_of_date, or the file date for repayments) orders versions.
-BANK = Platform("bank", "", (
-    Dataset("loans", "bank", ("loan_id", "as_of_date"), (
-        Field("loan_id", required=True),
-        Field("uscc", required=True, **USCC),
-        Field("product_id", required=True),
-        Field("branch_id", required=True),
-        Field("contract_date", DATE, required=True),
-        Field("maturity_date", DATE, required=True),
-        Field("credit_limit", MONEY, required=True),
-        Field("outstanding_principal", MONEY, required=True),
-        Field("annual_rate", NUM, required=True),
-        Field("collateral_type", required=True, codes=COLLATERAL_TYPES),
-        Field("guarantor"),
-        Field("classification", required=True, codes=LOAN_CLASSIFICATIONS),
-        Field("days_past_due", INT, required=True),
-        Field("as_of_date", DATE, required=True),
-    ), cursor="as_of_date"),
-    Dataset("repayments", "bank", ("repayment_id",), (
-        Field("repayment_id", required=True),
-        Field("loan_id", required=True, references=("loans", "loan_id")),
-        Field("due_on", DATE, required=True),
-        Field("paid_on", DATE),
-        Field("principal_due", MONEY, required=True),
-        Field("principal_paid", MONEY, required=True),
-        Field("interest_due", MONEY, required=True),
-        Field("interest_paid", MONEY, required=True),
-    ), cursor="due_on"),
-))
+BANK = Platform(
+    "bank",
+    "",
+    (
+        Dataset(
+            "loans",
+            "bank",
+            ("loan_id", "as_of_date"),
+            (
+                Field("loan_id", required=True),
+                Field("uscc", required=True, **USCC),
+                Field("product_id", required=True),
+                Field("branch_id", required=True),
+                Field("contract_date", DATE, required=True),
+                Field("maturity_date", DATE, required=True),
+                Field("credit_limit", MONEY, required=True),
+                Field("outstanding_principal", MONEY, required=True),
+                Field("annual_rate", NUM, required=True),
+                Field("collateral_type", required=True, codes=COLLATERAL_TYPES),
+                Field("guarantor"),
+                Field("classification", required=True, codes=LOAN_CLASSIFICATIONS),
+                Field("days_past_due", INT, required=True),
+                Field("as_of_date", DATE, required=True),
+            ),
+            cursor="as_of_date",
+        ),
+        Dataset(
+            "repayments",
+            "bank",
+            ("repayment_id",),
+            (
+                Field("repayment_id", required=True),
+                Field("loan_id", required=True, references=("loans", "loan_id")),
+                Field("due_on", DATE, required=True),
+                Field("paid_on", DATE),
+                Field("principal_due", MONEY, required=True),
+                Field("principal_paid", MONEY, required=True),
+                Field("interest_due", MONEY, required=True),
+                Field("interest_paid", MONEY, required=True),
+            ),
+            cursor="due_on",
+        ),
+    ),
+)
 
 PLATFORMS: dict[str, Platform] = {
     p.name: p for p in (COMMERCE, TAX, SOCIAL_SECURITY, UTILITY, SUPPLY_CHAIN, BANK)
@@ -249,7 +348,9 @@ def platform(name: str) -> Platform:
     try:
         return PLATFORMS[name]
     except KeyError:
-        raise KeyError(f"unknown platform {name!r}; expected one of {', '.join(PLATFORMS)}") from None
+        raise KeyError(
+            f"unknown platform {name!r}; expected one of {', '.join(PLATFORMS)}"
+        ) from None
 
 
 def dataset(name: str) -> Dataset:
@@ -280,10 +381,10 @@ REASONS = {
 # the data-quality marts.
 OBSERVATIONS = {
     "legacy_check_digit": "a 15-digit legacy registration number whose last digit fails the GS15 "
-                          "check (older numbers may lack it, section 2)",
+    "check (older numbers may lack it, section 2)",
     "region_code_not_in_reference": "a 6-digit region code not in the GB/T 2260 table this release carries "
-                                    "(new or renamed divisions)",
+    "(new or renamed divisions)",
     "money_more_places_than_kept": "money sent with more than its 2 decimal places (rounded half away from zero)",
     "num_more_places_than_kept": "a decimal sent with more than the 4 places bronze keeps (rounded half away "
-                                 "from zero)",
+    "from zero)",
 }

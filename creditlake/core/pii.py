@@ -35,7 +35,8 @@ def pii_key() -> bytes:
         raise PiiKeyMissing(
             "CREDITLAKE_PII_KEY is not set: personal data (id numbers, phones, names) must be "
             "pseudonymised with a configured key before it leaves the landing zone. Set it in "
-            "the environment or the Airflow Variable/Connection that feeds it.")
+            "the environment or the Airflow Variable/Connection that feeds it."
+        )
     return key.encode()
 
 
@@ -67,8 +68,9 @@ def pseudonymise_table(dataset: str, table: pa.Table, key: bytes | None = None) 
     key = key or (pii_key() if _has_pii(dataset) else None)
     for name in pii_columns(dataset):
         if name in table.column_names:
-            table = table.set_column(table.column_names.index(name), name,
-                                     pseudonymise_array(table[name], key))
+            table = table.set_column(
+                table.column_names.index(name), name, pseudonymise_array(table[name], key)
+            )
     if dataset in CONDITIONAL_PII:
         flag, values, columns = CONDITIONAL_PII[dataset]
         if flag in table.column_names:
@@ -76,8 +78,9 @@ def pseudonymise_table(dataset: str, table: pa.Table, key: bytes | None = None) 
             for name in columns:
                 if name in table.column_names:
                     hashed = pseudonymise_array(table[name], key)
-                    table = table.set_column(table.column_names.index(name), name,
-                                             pc.if_else(mask, hashed, table[name]))
+                    table = table.set_column(
+                        table.column_names.index(name), name, pc.if_else(mask, hashed, table[name])
+                    )
     return table
 
 

@@ -46,39 +46,49 @@ def bronze_schema(dataset: str) -> pa.Schema:
     return pa.schema(fields + LINEAGE)
 
 
-QUARANTINE = pa.schema([
-    pa.field("dataset", pa.string()),
-    pa.field("batch_id", pa.string()),
-    pa.field("row_number", pa.int64()),  # 0-based position in the batch as received
-    pa.field("record_key", pa.string()),  # JSON object of the key fields (PII pseudonymised)
-    pa.field("reason_codes", pa.string()),  # comma list of creditlake.core.contract.REASONS keys
-    pa.field("reason_detail", pa.string()),
-    pa.field("raw", pa.string()),  # the record as received, PII fields pseudonymised
-    pa.field("source", pa.string()),
-    pa.field("record_hash", pa.string()),  # same canonical hash as bronze: re-reads are not re-quarantined
-    pa.field("quarantined_at", UTC_TS),
-])
+QUARANTINE = pa.schema(
+    [
+        pa.field("dataset", pa.string()),
+        pa.field("batch_id", pa.string()),
+        pa.field("row_number", pa.int64()),  # 0-based position in the batch as received
+        pa.field("record_key", pa.string()),  # JSON object of the key fields (PII pseudonymised)
+        pa.field(
+            "reason_codes", pa.string()
+        ),  # comma list of creditlake.core.contract.REASONS keys
+        pa.field("reason_detail", pa.string()),
+        pa.field("raw", pa.string()),  # the record as received, PII fields pseudonymised
+        pa.field("source", pa.string()),
+        pa.field(
+            "record_hash", pa.string()
+        ),  # same canonical hash as bronze: re-reads are not re-quarantined
+        pa.field("quarantined_at", UTC_TS),
+    ]
+)
 
-INGEST_LOG = pa.schema([
-    pa.field("dataset", pa.string()),
-    pa.field("platform", pa.string()),
-    pa.field("batch_id", pa.string()),
-    pa.field("mode", pa.string()),
-    pa.field("status", pa.string()),  # published | held
-    pa.field("received", pa.int64()),
-    pa.field("published", pa.int64()),
-    pa.field("quarantined", pa.int64()),
-    pa.field("duplicates", pa.int64()),
-    pa.field("unknown_fields", pa.string()),
-    pa.field("quarantine_reasons", pa.string()),  # JSON {reason: rows}
-    pa.field("watermark", pa.string()),
-    pa.field("as_of", UTC_TS),
-    pa.field("message", pa.string()),
-    pa.field("started_at", UTC_TS),
-    pa.field("finished_at", UTC_TS),
-    pa.field("landing_manifest", pa.string()),
-    # JSON {"rule:field": rows} of the published rows that a check stricter than the contract
-    # observed (creditlake.core.contract.OBSERVATIONS); they are published all the same
-    pa.field("observations", pa.string()),
-    pa.field("scope", pa.string()),  # the bank of a drop file (creditlake.core.batch.Batch.scope)
-])
+INGEST_LOG = pa.schema(
+    [
+        pa.field("dataset", pa.string()),
+        pa.field("platform", pa.string()),
+        pa.field("batch_id", pa.string()),
+        pa.field("mode", pa.string()),
+        pa.field("status", pa.string()),  # published | held
+        pa.field("received", pa.int64()),
+        pa.field("published", pa.int64()),
+        pa.field("quarantined", pa.int64()),
+        pa.field("duplicates", pa.int64()),
+        pa.field("unknown_fields", pa.string()),
+        pa.field("quarantine_reasons", pa.string()),  # JSON {reason: rows}
+        pa.field("watermark", pa.string()),
+        pa.field("as_of", UTC_TS),
+        pa.field("message", pa.string()),
+        pa.field("started_at", UTC_TS),
+        pa.field("finished_at", UTC_TS),
+        pa.field("landing_manifest", pa.string()),
+        # JSON {"rule:field": rows} of the published rows that a check stricter than the contract
+        # observed (creditlake.core.contract.OBSERVATIONS); they are published all the same
+        pa.field("observations", pa.string()),
+        pa.field(
+            "scope", pa.string()
+        ),  # the bank of a drop file (creditlake.core.batch.Batch.scope)
+    ]
+)

@@ -113,7 +113,9 @@ def parse(ftype: str, values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return _parse_ts(clean, looks_ok, target)
 
 
-def _parse_ts(clean: pa.Array, looks_ok: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+def _parse_ts(
+    clean: pa.Array, looks_ok: pa.Array, target: pa.DataType
+) -> tuple[pa.Array, pa.Array]:
     iso = pc.utf8_upper(clean)
     iso = pc.replace_substring_regex(iso, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
     iso = pc.replace_substring_regex(iso, r"(\.\d{6})\d+", r"\1")  # microseconds are kept
@@ -122,10 +124,18 @@ def _parse_ts(clean: pa.Array, looks_ok: pa.Array, target: pa.DataType) -> tuple
         return pc.cast(iso, target), looks_ok
     except pa.ArrowInvalid:
         pass
-    probe = pc.strptime(pc.utf8_slice_codeunits(iso, 0, 19), format="%Y-%m-%dT%H:%M:%S",
-                        unit="s", error_is_null=True)
-    real = pc.fill_null(pc.equal(pc.strftime(probe, format="%Y-%m-%dT%H:%M:%S"),
-                                 pc.utf8_slice_codeunits(iso, 0, 19)), False)
+    probe = pc.strptime(
+        pc.utf8_slice_codeunits(iso, 0, 19),
+        format="%Y-%m-%dT%H:%M:%S",
+        unit="s",
+        error_is_null=True,
+    )
+    real = pc.fill_null(
+        pc.equal(
+            pc.strftime(probe, format="%Y-%m-%dT%H:%M:%S"), pc.utf8_slice_codeunits(iso, 0, 19)
+        ),
+        False,
+    )
     ok = pc.and_(looks_ok, real)
     return pc.cast(pc.if_else(ok, iso, _NULL), target), ok
 
@@ -140,7 +150,9 @@ def _parse_number(ftype: str, values: pa.Array, target: pa.DataType) -> tuple[pa
     # through a wide decimal (at most 10 fraction digits kept), rounded to the bronze scale
     clean = pc.replace_substring_regex(clean, r"(\.\d{10})\d+$", r"\1")
     wide = pc.cast(clean, pa.decimal128(38, 10))
-    return pc.cast(pc.round(wide, target.scale, round_mode="half_towards_infinity"), target), looks_ok
+    return pc.cast(
+        pc.round(wide, target.scale, round_mode="half_towards_infinity"), target
+    ), looks_ok
 
 
 def canonical_text(ftype: str, values: pa.Array, typed: pa.Array, ok: pa.Array) -> pa.Array:

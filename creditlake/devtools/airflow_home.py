@@ -15,16 +15,28 @@ import sys
 from pathlib import Path
 
 from creditlake.core.config import PROJECT_ROOT
-from creditlake.orchestration.defaults import (DUCKDB_POOL, DUCKDB_POOL_SLOTS, ICEBERG_MAINTENANCE_POOL)
+from creditlake.orchestration.defaults import (
+    DUCKDB_POOL,
+    DUCKDB_POOL_SLOTS,
+    ICEBERG_MAINTENANCE_POOL,
+)
 
 POOLS = {
-    DUCKDB_POOL: (DUCKDB_POOL_SLOTS, "DuckDB allows one writing process per file: the marts builder"),
+    DUCKDB_POOL: (
+        DUCKDB_POOL_SLOTS,
+        "DuckDB allows one writing process per file: the marts builder",
+    ),
     ICEBERG_MAINTENANCE_POOL: (1, "Iceberg compaction and snapshot expiry, one at a time"),
 }
 
 
-def airflow_env(home: Path, sql_alchemy_conn: str | None = None, executor: str = "LocalExecutor",
-                parallelism: int = 4, api_port: int = 8080) -> dict[str, str]:
+def airflow_env(
+    home: Path,
+    sql_alchemy_conn: str | None = None,
+    executor: str = "LocalExecutor",
+    parallelism: int = 4,
+    api_port: int = 8080,
+) -> dict[str, str]:
     """Environment variables for an Airflow installation rooted at `home`."""
     home = Path(home).resolve()
     conn = sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}"
@@ -79,4 +91,6 @@ def migrate(env: dict[str, str]) -> None:
 def _run(cmd: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        )

@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -84,8 +84,15 @@ def demo_settings(root: Path, sim_url: str, sim_seed: int, ui_port: int = 8080) 
 
     settings = airflow_env(root / "airflow", api_port=ui_port)
     settings["CREDITLAKE_DEMO_DIR"] = str(root)
-    settings.update(pipeline_env(sim_url, sim_seed, drop=root / "sim" / "drop", warehouse=root / "warehouse",
-                                 pii_key=DEMO_PII_KEY))
+    settings.update(
+        pipeline_env(
+            sim_url,
+            sim_seed,
+            drop=root / "sim" / "drop",
+            warehouse=root / "warehouse",
+            pii_key=DEMO_PII_KEY,
+        )
+    )
     return settings
 
 
@@ -93,7 +100,9 @@ def _shell_setting(name: str) -> bool:
     return name.startswith(SHELL_PREFIXES) and name not in DEMO_KNOBS
 
 
-def demo_environment(shell: Mapping[str, str], settings: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+def demo_environment(
+    shell: Mapping[str, str], settings: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
     """The whole environment of the demo's processes, and the names of the shell's settings it
     drops or overrides (SHELL_PREFIXES says why)."""
     environment = {k: v for k, v in shell.items() if not _shell_setting(k)}
@@ -137,7 +146,7 @@ class Supervisor:
         self._raised = False
         self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> "Supervisor":
+    def __enter__(self) -> Supervisor:
         for sig in self.SIGNALS:
             self._previous[sig] = signal.signal(sig, self._on_signal)
         return self
@@ -170,12 +179,20 @@ class Supervisor:
             self._raised = True
             raise Interrupted(self.signum)
 
-    def spawn(self, cmd: list[str], environment: Mapping[str, str], stdout, stderr=subprocess.STDOUT) -> subprocess.Popen:
+    def spawn(
+        self, cmd: list[str], environment: Mapping[str, str], stdout, stderr=subprocess.STDOUT
+    ) -> subprocess.Popen:
         with self.deferred():
             # A session of its own: the terminal's Ctrl-C reaches only this process, which
             # then ends the child's whole group (the child's own children included).
-            proc = subprocess.Popen(cmd, env=dict(environment), stdin=subprocess.DEVNULL, stdout=stdout,
-                                    stderr=stderr, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                env=dict(environment),
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
             self.children.append(proc)
         return proc
 
@@ -213,8 +230,14 @@ def live_lines():
     or pipe they would be noise (the line printed when a step ends is kept either way)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                    transient=True, disable=not console.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 @contextmanager
@@ -228,13 +251,31 @@ def spinner(text: str) -> Iterator[None]:
 class Simulator:
     """`creditlake simulator serve` in a child process, started with the demo's environment."""
 
-    def __init__(self, sup: Supervisor, data: Path, seed: int, environment: Mapping[str, str], log: Path,
-                 port: int):
+    def __init__(
+        self,
+        sup: Supervisor,
+        data: Path,
+        seed: int,
+        environment: Mapping[str, str],
+        log: Path,
+        port: int,
+    ):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
-        cmd = [creditlake_bin(), "simulator", "serve", "--data", str(data), "--seed", str(seed),
-               "--port", str(port), "--drop", str(Path(environment["CREDITLAKE_BANK_DROP"]))]
+        cmd = [
+            creditlake_bin(),
+            "simulator",
+            "serve",
+            "--data",
+            str(data),
+            "--seed",
+            str(seed),
+            "--port",
+            str(port),
+            "--drop",
+            str(Path(environment["CREDITLAKE_BANK_DROP"])),
+        ]
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:  # the child keeps its own descriptor
             self.proc = sup.spawn(cmd, environment, stdout=out)
@@ -245,16 +286,20 @@ class Simulator:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the simulator exited with {self.proc.returncode}; see {self.log}")
+                raise RuntimeError(
+                    f"the simulator exited with {self.proc.returncode}; see {self.log}"
+                )
             try:
                 return requests.get(self.url + "/_sim/clock", timeout=5).json()
             except requests.RequestException:
                 time.sleep(0.3)
-        raise TimeoutError(f"the simulator did not answer on {self.url} within {timeout:.0f} s; see {self.log}")
+        raise TimeoutError(
+            f"the simulator did not answer on {self.url} within {timeout:.0f} s; see {self.log}"
+        )
 
 
 def parse_clock(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def last_complete_month(clock: datetime) -> str:
@@ -277,35 +322,69 @@ class DemoSetup:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def prepare(sup: Supervisor, root: Path, shell: Mapping[str, str], log: BinaryIO, log_path: Path,
-            fresh: bool = True, seed: int = SIM_SEED, enterprises: int = SIM_ENTERPRISES,
-            months: int = SIM_MONTHS) -> DemoSetup:
+def prepare(
+    sup: Supervisor,
+    root: Path,
+    shell: Mapping[str, str],
+    log: BinaryIO,
+    log_path: Path,
+    fresh: bool = True,
+    seed: int = SIM_SEED,
+    enterprises: int = SIM_ENTERPRISES,
+    months: int = SIM_MONTHS,
+) -> DemoSetup:
     """Steps 1-3: choose the settings, generate the data if needed, start the simulator."""
     timings: dict[str, float] = {}
     port = free_port()
-    settings = demo_settings(root, f"http://127.0.0.1:{port}", seed, int(shell.get("CREDITLAKE_DEMO_UI_PORT") or 8080))
+    settings = demo_settings(
+        root, f"http://127.0.0.1:{port}", seed, int(shell.get("CREDITLAKE_DEMO_UI_PORT") or 8080)
+    )
     environment, ignored = demo_environment(shell, settings)
     console.rule("[bold]1. settings")
     if ignored:
-        console.print("ignored from the shell (the demo runs on its own settings, under "
-                      f"CREDITLAKE_DEMO_DIR={root}): {', '.join(ignored)}", soft_wrap=True)
+        console.print(
+            "ignored from the shell (the demo runs on its own settings, under "
+            f"CREDITLAKE_DEMO_DIR={root}): {', '.join(ignored)}",
+            soft_wrap=True,
+        )
     sim_dir = root / "sim"
-    if fresh:  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes),
+    if (
+        fresh
+    ):  # the pipeline's state starts empty; the generated data is kept (same seed, same bytes),
         # the bank's drop folder is not: the simulator rewrites it up to its clock at start.
         for folder in (root / "airflow", root / "warehouse", sim_dir / "drop"):
             shutil.rmtree(folder, ignore_errors=True)
 
     meta = sim_dir / "meta.json"
     if not meta.exists() or _meta_differs(meta, seed, enterprises, months):
-        console.rule(f"[bold]2. generating simulated data: {enterprises} enterprises x {months} months")
+        console.rule(
+            f"[bold]2. generating simulated data: {enterprises} enterprises x {months} months"
+        )
         shutil.rmtree(sim_dir, ignore_errors=True)
         started = time.perf_counter()
         with spinner("generating"):
-            proc = sup.spawn([creditlake_bin(), "simulator", "generate", "--out", str(sim_dir), "--seed", str(seed),
-                              "--enterprises", str(enterprises), "--months", str(months)], environment, stdout=log)
+            proc = sup.spawn(
+                [
+                    creditlake_bin(),
+                    "simulator",
+                    "generate",
+                    "--out",
+                    str(sim_dir),
+                    "--seed",
+                    str(seed),
+                    "--enterprises",
+                    str(enterprises),
+                    "--months",
+                    str(months),
+                ],
+                environment,
+                stdout=log,
+            )
             proc.wait()
         if proc.returncode != 0:
-            raise RuntimeError(f"generating the simulated data failed ({proc.returncode}); see {log_path}")
+            raise RuntimeError(
+                f"generating the simulated data failed ({proc.returncode}); see {log_path}"
+            )
         timings["generate"] = time.perf_counter() - started
         console.print(f"  {sim_dir} in {timings['generate']:.1f} s", soft_wrap=True)
     else:
@@ -317,26 +396,47 @@ def prepare(sup: Supervisor, root: Path, shell: Mapping[str, str], log: BinaryIO
     with spinner("waiting for the simulator"):
         clock = parse_clock(sim.wait_ready()["clock"])
     timings["simulator"] = time.perf_counter() - started
-    console.print(f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z (log: {sim.log})", soft_wrap=True)
+    console.print(
+        f"simulator on {sim.url}, clock {clock:%Y-%m-%d %H:%M}Z (log: {sim.log})", soft_wrap=True
+    )
     console.print("credentials the pipeline presents and the simulator was started with:")
-    for key in sorted(k for k in settings if k.endswith(("_BASE_URL", "_CLIENT_ID", "_CLIENT_SECRET"))):
-        console.print(f"  {key}={settings[key]}", soft_wrap=True)  # the simulator's demo credentials
+    for key in sorted(
+        k for k in settings if k.endswith(("_BASE_URL", "_CLIENT_ID", "_CLIENT_SECRET"))
+    ):
+        console.print(
+            f"  {key}={settings[key]}", soft_wrap=True
+        )  # the simulator's demo credentials
     write_env_file(root / "env.sh", settings)
     return DemoSetup(root, log_path, log, settings, environment, ignored, sim, clock, timings)
 
 
-def run_airflow(sup: Supervisor, setup: DemoSetup, days: int, extract: str | None) -> tuple[dict, str | None]:
+def run_airflow(
+    sup: Supervisor, setup: DemoSetup, days: int, extract: str | None
+) -> tuple[dict, str | None]:
     """Step 4 in a child process; shows its progress lines, logs everything else. Returns the
     runner's results and, when a DAG run failed, the runner's message."""
-    cmd = [sys.executable, "-m", "creditlake.devtools.runner", "--migrate",
-           "--start", f"{setup.clock:%Y-%m-%d}", "--days", str(days), "--sim-url", setup.simulator.url]
+    cmd = [
+        sys.executable,
+        "-m",
+        "creditlake.devtools.runner",
+        "--migrate",
+        "--start",
+        f"{setup.clock:%Y-%m-%d}",
+        "--days",
+        str(days),
+        "--sim-url",
+        setup.simulator.url,
+    ]
     if extract:
         cmd += ["--extract", extract]
     # Unbuffered: Airflow's and dbt's lines reach the log in the order they were written.
     worker = sup.spawn(cmd, {**setup.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE)
     results: dict = {}
     failed: str | None = None
-    names = {"airflow_db": "Airflow metadata database (SQLite) and pools", "parse_dags": "parsing the DAGs"}
+    names = {
+        "airflow_db": "Airflow metadata database (SQLite) and pools",
+        "parse_dags": "parsing the DAGs",
+    }
     with live_lines() as bar:
         live: dict[str, int] = {}
         for raw in worker.stdout:
@@ -344,26 +444,32 @@ def run_airflow(sup: Supervisor, setup: DemoSetup, days: int, extract: str | Non
             setup.log.flush()  # `tail -f demo.log` follows along
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith("RESULTS "):
-                results = json.loads(line[len("RESULTS "):])
+                results = json.loads(line[len("RESULTS ") :])
             elif line.startswith("FAILED: "):
-                failed = line[len("FAILED: "):]
+                failed = line[len("FAILED: ") :]
             elif line.startswith("PROGRESS "):
-                _show(bar, live, names, json.loads(line[len("PROGRESS "):]), setup.timings)
+                _show(bar, live, names, json.loads(line[len("PROGRESS ") :]), setup.timings)
         worker.wait()
     if not results:
-        raise RuntimeError(f"the Airflow runs ended with status {worker.returncode} before reporting; "
-                           f"see {setup.log_path}")
+        raise RuntimeError(
+            f"the Airflow runs ended with status {worker.returncode} before reporting; "
+            f"see {setup.log_path}"
+        )
     return results, failed
 
 
-def _show(bar, live: dict[str, int], names: dict[str, str], event: dict, timings: dict[str, float]) -> None:
+def _show(
+    bar, live: dict[str, int], names: dict[str, str], event: dict, timings: dict[str, float]
+) -> None:
     kind = event["event"]
     if kind == "step_start":
         live[event["step"]] = bar.add_task(names.get(event["step"], event["step"]), total=None)
     elif kind == "step_end":
         bar.remove_task(live.pop(event["step"]))
         timings[event["step"]] = event["seconds"]
-        bar.console.print(f"  {names.get(event['step'], event['step']):<46} {event['seconds']:6.1f} s")
+        bar.console.print(
+            f"  {names.get(event['step'], event['step']):<46} {event['seconds']:6.1f} s"
+        )
     elif kind == "day":
         bar.console.rule(f"[bold]4.{event['day']} simulated day {event['date']}")
     elif kind == "extract":
@@ -373,8 +479,10 @@ def _show(bar, live: dict[str, int], names: dict[str, str], event: dict, timings
     elif kind == "dag_end":
         bar.remove_task(live.pop(event["dag_id"]))
         colour = "green" if event["state"] == "success" else "bold red"
-        bar.console.print(f"  {event['dag_id']:<28} {event['date']}  [{colour}]{event['state']:<8}[/] "
-                          f"{event['seconds']:6.1f} s")
+        bar.console.print(
+            f"  {event['dag_id']:<28} {event['date']}  [{colour}]{event['state']:<8}[/] "
+            f"{event['seconds']:6.1f} s"
+        )
 
 
 def _print_task_failures(since: int) -> None:
@@ -397,21 +505,37 @@ def _log_to_file(log_path: Path) -> logging.Handler:
     return handler
 
 
-def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprises: int = SIM_ENTERPRISES,
-             months: int = SIM_MONTHS) -> dict:
+def run_demo(
+    days: int = 3,
+    fresh: bool = True,
+    seed: int = SIM_SEED,
+    enterprises: int = SIM_ENTERPRISES,
+    months: int = SIM_MONTHS,
+) -> dict:
     started = time.perf_counter()
     root = demo_dir()
     root.mkdir(parents=True, exist_ok=True)
     log_path = root / "demo.log"
     log_path.write_bytes(b"")  # one run per log file
-    console.print(f"creditlake demo in {root}; Airflow's, dbt's and the pipeline's own output: {log_path}",
-                  soft_wrap=True)
+    console.print(
+        f"creditlake demo in {root}; Airflow's, dbt's and the pipeline's own output: {log_path}",
+        soft_wrap=True,
+    )
     handler = _log_to_file(log_path)
     interrupted = False
     try:
         with Supervisor() as sup, log_path.open("ab") as log:
-            setup = prepare(sup, root, dict(os.environ), log, log_path, fresh=fresh, seed=seed,
-                            enterprises=enterprises, months=months)
+            setup = prepare(
+                sup,
+                root,
+                dict(os.environ),
+                log,
+                log_path,
+                fresh=fresh,
+                seed=seed,
+                enterprises=enterprises,
+                months=months,
+            )
             # This process reads the warehouse for the summary: the same settings as its children.
             os.environ.clear()
             os.environ.update(setup.environment)
@@ -425,8 +549,10 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
             due = last_day.day >= EXTRACT_DAY
             results, failed = run_airflow(sup, setup, days, period if due else None)
             if not due:
-                console.print(f"regulator extract {period}: not due yet (it runs on the {EXTRACT_DAY}rd; "
-                              f"--days {EXTRACT_DAY} reaches it)")
+                console.print(
+                    f"regulator extract {period}: not due yet (it runs on the {EXTRACT_DAY}rd; "
+                    f"--days {EXTRACT_DAY} reaches it)"
+                )
             if failed:
                 console.print(f"[bold red]{failed}; stopped there. Why:")
                 _print_task_failures(alerts_before)
@@ -434,9 +560,15 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
 
             from creditlake.devtools.summary import print_summary
 
-            timings = {**setup.timings, **results.get("timings", {}), "total": time.perf_counter() - started}
+            timings = {
+                **setup.timings,
+                **results.get("timings", {}),
+                "total": time.perf_counter() - started,
+            }
             summary = print_summary(console, root, period, results.get("results", {}), timings)
-            (root / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+            (root / "summary.json").write_text(
+                json.dumps(summary, indent=2, default=str), encoding="utf-8"
+            )
     except Interrupted:
         interrupted = True  # command() prints the one line that says so
         raise
@@ -452,11 +584,20 @@ def run_demo(days: int = 3, fresh: bool = True, seed: int = SIM_SEED, enterprise
 
 def _meta_differs(meta: Path, seed: int, enterprises: int, months: int) -> bool:
     data = json.loads(meta.read_text())
-    return (data.get("seed"), data.get("enterprises"), data.get("months")) != (seed, enterprises, months)
+    return (data.get("seed"), data.get("enterprises"), data.get("months")) != (
+        seed,
+        enterprises,
+        months,
+    )
 
 
 def command(
-    days: int = typer.Option(3, min=1, max=30, help="Simulated days to run from 1 November; 3 reaches the 3rd, when the monthly extract is due"),
+    days: int = typer.Option(
+        3,
+        min=1,
+        max=30,
+        help="Simulated days to run from 1 November; 3 reaches the 3rd, when the monthly extract is due",
+    ),
     fresh: bool = typer.Option(True, help="Start with an empty warehouse and Airflow database"),
     enterprises: int = typer.Option(SIM_ENTERPRISES, min=10, help="Simulated enterprises"),
     months: int = typer.Option(SIM_MONTHS, min=13, max=120, help="Months of history"),
@@ -466,8 +607,11 @@ def command(
         run_demo(days=days, fresh=fresh, enterprises=enterprises, months=months)
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
-        Console(stderr=True).print(f"creditlake demo: stopped by {name}; its simulator and Airflow processes "
-                                   f"were ended (log: {demo_dir() / 'demo.log'})", soft_wrap=True)
+        Console(stderr=True).print(
+            f"creditlake demo: stopped by {name}; its simulator and Airflow processes "
+            f"were ended (log: {demo_dir() / 'demo.log'})",
+            soft_wrap=True,
+        )
         raise SystemExit(128 + stop.signum) from None
     except (RuntimeError, TimeoutError) as exc:  # a child failed to start: its log says why
         Console(stderr=True).print(f"creditlake demo: {exc}", soft_wrap=True)

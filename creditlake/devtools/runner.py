@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from creditlake.core.config import PROJECT_ROOT
 
@@ -48,7 +48,9 @@ class DagRunner:
     def ingestion_dag_ids(self) -> list[str]:
         return sorted(d for d in self.dags if d.startswith("ingest_"))
 
-    def run(self, dag_id: str, logical_date: datetime, conf: dict | None = None, check: bool = True) -> str:
+    def run(
+        self, dag_id: str, logical_date: datetime, conf: dict | None = None, check: bool = True
+    ) -> str:
         started = time.perf_counter()
         date = f"{logical_date:%Y-%m-%d}"
         progress("dag_start", dag_id=dag_id, date=date)
@@ -76,8 +78,11 @@ class DagRunner:
             self.run("maintenance", day.replace(hour=23))
 
     def run_extract(self, clock: datetime, period: str) -> str:
-        return self.run("regulator_extract", clock.replace(hour=6, minute=0, second=0, microsecond=0),
-                        conf={"period": period})
+        return self.run(
+            "regulator_extract",
+            clock.replace(hour=6, minute=0, second=0, microsecond=0),
+            conf={"period": period},
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     of results.
     """
     import argparse
-    from datetime import timezone
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--start", required=True, help="first simulated day, YYYY-MM-DD")
@@ -96,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extract", help="also run the regulator extract for this period")
     parser.add_argument("--sim-url", help="advance this simulator one day between days")
     parser.add_argument("--only", nargs="*", help="run only these DAG ids (in the usual order)")
-    parser.add_argument("--migrate", action="store_true",
-                        help="first create or upgrade the metadata database and the pools")
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="first create or upgrade the metadata database and the pools",
+    )
     args = parser.parse_args(argv)
 
     if args.migrate:
@@ -113,14 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     runner = DagRunner()
     progress("step_end", step="parse_dags", seconds=round(time.perf_counter() - started, 1))
-    clock = datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc)
+    clock = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
     ok = True
     try:
         for day in range(args.days):
             if day and args.sim_url:
                 import requests
 
-                requests.post(args.sim_url + "/_sim/advance", json={"days": 1}, timeout=600).raise_for_status()
+                requests.post(
+                    args.sim_url + "/_sim/advance", json={"days": 1}, timeout=600
+                ).raise_for_status()
             if day:
                 clock += timedelta(days=1)
             progress("day", date=f"{clock:%Y-%m-%d}", day=day + 1, days=args.days)
@@ -136,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     except DagRunFailed as exc:
         print(f"FAILED: {exc}", flush=True)
         ok = False
-    print("RESULTS " + json.dumps({"results": runner.results, "timings": runner.timings}), flush=True)
+    print(
+        "RESULTS " + json.dumps({"results": runner.results, "timings": runner.timings}), flush=True
+    )
     return 0 if ok else 1
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from creditlake.core.config import PROJECT_ROOT
 
 
-def pipeline_env(sim_url: str, sim_seed: int, drop: Path, warehouse: Path, pii_key: str) -> dict[str, str]:
+def pipeline_env(
+    sim_url: str, sim_seed: int, drop: Path, warehouse: Path, pii_key: str
+) -> dict[str, str]:
     """Environment variables that point every connector at one simulator and one warehouse."""
     from creditlake.core.contract import API_PLATFORMS
 

@@ -31,7 +31,11 @@ def bronze_counts() -> dict[str, int]:
     for dataset in DATASETS:
         tbl = table(f"bronze.{dataset}")
         snap = tbl.current_snapshot() if tbl is not None else None
-        counts[dataset] = int(snap.summary.additional_properties.get("total-records", 0)) if snap and snap.summary else 0
+        counts[dataset] = (
+            int(snap.summary.additional_properties.get("total-records", 0))
+            if snap and snap.summary
+            else 0
+        )
     return counts
 
 
@@ -54,21 +58,33 @@ def marts_counts() -> tuple[dict[str, int], list[tuple]]:
     if not path.exists():
         return {}, []
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.sql("select table_schema, table_name from information_schema.tables "
-                         "where table_schema not in ('bronze', 'information_schema') and table_type = 'BASE TABLE' "
-                         "order by 1, 2").fetchall()
-        counts = {f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
+        tables = con.sql(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('bronze', 'information_schema') and table_type = 'BASE TABLE' "
+            "order by 1, 2"
+        ).fetchall()
+        counts = {
+            f"{s}.{t}": con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0]
+            for s, t in tables
+        }
         warnings = []
         risk = [(s, t) for s, t in tables if t == "fct_risk_warnings"]
         if risk:
             s, t = risk[0]
-            cols = [c for (c,) in con.sql(f"select column_name from information_schema.columns "
-                                          f"where table_schema = '{s}' and table_name = '{t}'").fetchall()]
+            cols = [
+                c
+                for (c,) in con.sql(
+                    f"select column_name from information_schema.columns "
+                    f"where table_schema = '{s}' and table_name = '{t}'"
+                ).fetchall()
+            ]
             signal = next((c for c in cols if "signal" in c), None)
             level = next((c for c in cols if "level" in c or "severity" in c), None)
             if signal and level:
-                warnings = con.sql(f'select "{signal}", "{level}", count(*) from "{s}"."{t}" '
-                                   f"group by all order by 1, 2").fetchall()
+                warnings = con.sql(
+                    f'select "{signal}", "{level}", count(*) from "{s}"."{t}" '
+                    f"group by all order by 1, 2"
+                ).fetchall()
     return counts, warnings
 
 
@@ -81,18 +97,34 @@ def quality_counts() -> tuple[list[tuple], list[tuple]]:
     if not path.exists():
         return [], []
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'marts'").fetchall()}
-        orphans = con.execute("select kind, orphan_rows, child_rows, orphan_share, threshold from marts.rpt_reference_orphans "
-                              "where orphan_rows > 0 order by orphan_rows desc, kind").fetchall() \
-            if "rpt_reference_orphans" in tables else []
-        observed = con.execute("select rule, field, sum(observed_rows) from marts.fct_ingest_observations "
-                               "group by all order by 3 desc, 1, 2").fetchall() \
-            if "fct_ingest_observations" in tables else []
+        tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        orphans = (
+            con.execute(
+                "select kind, orphan_rows, child_rows, orphan_share, threshold from marts.rpt_reference_orphans "
+                "where orphan_rows > 0 order by orphan_rows desc, kind"
+            ).fetchall()
+            if "rpt_reference_orphans" in tables
+            else []
+        )
+        observed = (
+            con.execute(
+                "select rule, field, sum(observed_rows) from marts.fct_ingest_observations "
+                "group by all order by 3 desc, 1, 2"
+            ).fetchall()
+            if "fct_ingest_observations" in tables
+            else []
+        )
     return orphans, observed
 
 
-def print_summary(console: Console, root: Path, period: str, runs: dict[str, str], timings: dict) -> dict:
+def print_summary(
+    console: Console, root: Path, period: str, runs: dict[str, str], timings: dict
+) -> dict:
     from creditlake.extracts.config import load_config
     from creditlake.orchestration.alerts import read_alerts
 
@@ -104,7 +136,9 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
     reasons = quarantine_reasons()
     marts, warnings = marts_counts()
     layers = Table("layer", "rows / files", title="rows per layer")
-    layers.add_row("landing (raw files)", f"{landing['files']} files, {landing['bytes'] / 1e6:.1f} MB")
+    layers.add_row(
+        "landing (raw files)", f"{landing['files']} files, {landing['bytes'] / 1e6:.1f} MB"
+    )
     layers.add_row("bronze (Iceberg, all versions)", f"{sum(bronze.values()):,}")
     layers.add_row("quarantine", f"{sum(reasons.values()):,} reason hits")
     for name, n in marts.items():
@@ -119,52 +153,85 @@ def print_summary(console: Console, root: Path, period: str, runs: dict[str, str
     console.print(q)
 
     orphans, observed = quality_counts()
-    o = Table("kind", "orphan rows", "of rows", "share", title="references leading nowhere (rpt_reference_orphans; "
-              "the build fails above the threshold)")
+    o = Table(
+        "kind",
+        "orphan rows",
+        "of rows",
+        "share",
+        title="references leading nowhere (rpt_reference_orphans; "
+        "the build fails above the threshold)",
+    )
     for kind, n, rows, share, threshold in orphans:
-        o.add_row(kind, f"{n:,}", f"{rows:,}", f"{float(share):.1%} (threshold {float(threshold):.0%})")
+        o.add_row(
+            kind, f"{n:,}", f"{rows:,}", f"{float(share):.1%} (threshold {float(threshold):.0%})"
+        )
     console.print(o)
-    v = Table("rule", "field", "published rows", title="observed by validation, published (fct_ingest_observations)")
+    v = Table(
+        "rule",
+        "field",
+        "published rows",
+        title="observed by validation, published (fct_ingest_observations)",
+    )
     for rule, fld, n in observed:
         v.add_row(rule, fld, f"{n:,}")
     console.print(v)
 
-    w = Table("signal", "level", "warnings", title="early warnings by signal and level (fct_risk_warnings)")
+    w = Table(
+        "signal",
+        "level",
+        "warnings",
+        title="early warnings by signal and level (fct_risk_warnings)",
+    )
     for signal, level, n in warnings:
         w.add_row(str(signal), str(level), f"{n:,}")
     console.print(w)
 
     alerts = Counter((a.kind, a.level) for a in read_alerts())
     if alerts:
-        console.print("pipeline alerts: " + ", ".join(f"{k} ({lvl}): {n}" for (k, lvl), n in sorted(alerts.items())))
+        console.print(
+            "pipeline alerts: "
+            + ", ".join(f"{k} ({lvl}): {n}" for (k, lvl), n in sorted(alerts.items()))
+        )
 
     folder = load_config().drop_dir
     manifest = folder / "inclusive_finance" / period / "manifest.json"
     checks = folder / "inclusive_finance" / period / f"inclusive_finance_checks_{period}.csv"
-    console.print(f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: "
-                  f"{manifest if manifest.exists() else '(none: the extract did not run)'}")
+    console.print(
+        f"\n[bold]regulator extract {period}[/]: {folder}\n  manifest: "
+        f"{manifest if manifest.exists() else '(none: the extract did not run)'}"
+    )
     if checks.exists():
         import csv
 
         with checks.open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                console.print(f"  {row['item']:<22} {row['result']:<15} value {row['value']}, "
-                              f"benchmark {row['benchmark']} ({row['rule']})")
+                console.print(
+                    f"  {row['item']:<22} {row['result']:<15} value {row['value']}, "
+                    f"benchmark {row['benchmark']} ({row['rule']})"
+                )
 
     env_file = root / "env.sh"
     data_docs = warehouse_dir() / "gx" / "data_docs" / "local_site" / "index.html"
     console.print(f"""
 [bold]next steps[/]
   Airflow UI   : source {env_file} && .venv/bin/airflow api-server   -> http://127.0.0.1:{os.environ.get("AIRFLOW__API__PORT", "8080")} (no login)
-  Data Docs    : {data_docs if data_docs.exists() else '(built by the maintenance DAG) ' + str(data_docs)}
-  dbt docs     : source {env_file} && cd {PROJECT_ROOT / 'dbt_project'} && T={warehouse_dir() / 'marts' / 'dbt' / 'target'} && ../.venv/bin/dbt docs generate --target-path $T && ../.venv/bin/dbt docs serve --target-path $T --port 8081
+  Data Docs    : {data_docs if data_docs.exists() else "(built by the maintenance DAG) " + str(data_docs)}
+  dbt docs     : source {env_file} && cd {PROJECT_ROOT / "dbt_project"} && T={warehouse_dir() / "marts" / "dbt" / "target"} && ../.venv/bin/dbt docs generate --target-path $T && ../.venv/bin/dbt docs serve --target-path $T --port 8081
   query marts  : .venv/bin/python -c "import duckdb; print(duckdb.connect('{published_marts()}', read_only=True).sql('select * from marts.fct_loan_month limit 10'))"
   re-run extract: source {env_file} && .venv/bin/creditlake extract --period {period}
 """)
     console.print("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
-    return {"runs": runs, "landing": landing, "bronze": bronze, "quarantine": dict(reasons), "marts": marts,
-            "orphans": {kind: n for kind, n, *_ in orphans},
-            "observations": {f"{rule}:{fld}": int(n) for rule, fld, n in observed},
-            "warnings": [list(w) for w in warnings], "alerts": {f"{k}/{lvl}": n for (k, lvl), n in alerts.items()},
-            "extract_manifest": str(manifest), "timings": timings,
-            "manifest": json.loads(manifest.read_text()) if manifest.exists() else None}
+    return {
+        "runs": runs,
+        "landing": landing,
+        "bronze": bronze,
+        "quarantine": dict(reasons),
+        "marts": marts,
+        "orphans": {kind: n for kind, n, *_ in orphans},
+        "observations": {f"{rule}:{fld}": int(n) for rule, fld, n in observed},
+        "warnings": [list(w) for w in warnings],
+        "alerts": {f"{k}/{lvl}": n for (k, lvl), n in alerts.items()},
+        "extract_manifest": str(manifest),
+        "timings": timings,
+        "manifest": json.loads(manifest.read_text()) if manifest.exists() else None,
+    }

@@ -24,15 +24,21 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    from creditlake.transform import DBT_PROJECT
-
     from creditlake.core.config import warehouse_dir
+    from creditlake.transform import DBT_PROJECT
 
     # Where creditlake.transform.dbt_args puts dbt's artefacts (`dbt parse` writes the manifest).
     target = warehouse_dir() / "marts" / "dbt" / "target"
-    with DAG(dag_id=dag_id, schedule=schedule, start_date=START_DATE, catchup=False, max_active_runs=1,
-             default_args=default_args(retries=1), tags=tags("dbt", "transform", "cosmos"),
-             doc_md=__doc__) as dag:
+    with DAG(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(retries=1),
+        tags=tags("dbt", "transform", "cosmos"),
+        doc_md=__doc__,
+    ) as dag:
 
         @task(pool=DUCKDB_POOL)
         def export_bronze_views() -> dict:
@@ -45,15 +51,26 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
         models = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(DBT_PROJECT, manifest_path=target / "manifest.json"),
-            profile_config=ProfileConfig(profile_name="creditlake", target_name="dev",
-                                         profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
-            execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
-                                             invocation_mode=InvocationMode.DBT_RUNNER),
-            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+            profile_config=ProfileConfig(
+                profile_name="creditlake",
+                target_name="dev",
+                profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
+            ),
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
+            ),
+            render_config=RenderConfig(
+                load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH
+            ),
             # Consumers poke instead of deferring (no triggerer needed); the producer holds
             # the DuckDB writer slot for the whole build.
-            operator_args={"pool": DUCKDB_POOL, "deferrable": False, "poke_interval": 1,
-                           "install_deps": False, "execution_timeout": timedelta(hours=2)},
+            operator_args={
+                "pool": DUCKDB_POOL,
+                "deferrable": False,
+                "poke_interval": 1,
+                "install_deps": False,
+                "execution_timeout": timedelta(hours=2),
+            },
         )
 
         @task(pool=DUCKDB_POOL, outlets=[MARTS])

@@ -32,8 +32,15 @@ def write_table(table: pa.Table, folder: Path, stem: str) -> list[dict]:
         tmp = path.with_name(path.name + ".tmp")
         write(table, tmp)
         os.replace(tmp, path)
-        entries.append({"name": path.name, "format": suffix[1:], "rows": table.num_rows,
-                        "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+        entries.append(
+            {
+                "name": path.name,
+                "format": suffix[1:],
+                "rows": table.num_rows,
+                "bytes": path.stat().st_size,
+                "sha256": sha256_file(path),
+            }
+        )
     return entries
 
 
@@ -48,6 +55,8 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 def write_manifest(folder: Path, manifest: dict) -> Path:
     path = folder / "manifest.json"
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, path)
     return path

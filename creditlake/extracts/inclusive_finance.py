@@ -41,7 +41,7 @@ class Period:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         if not re.fullmatch(r"\d{4}-\d{2}", text or "") or not 1 <= int(text[5:]) <= 12:
             raise ExtractError(f"period {text!r} is not YYYY-MM")
         return cls(int(text[:4]), int(text[5:]))
@@ -62,41 +62,54 @@ def _connect(loans: pa.Table, enterprises: pa.Table) -> duckdb.DuckDBPyConnectio
     con = duckdb.connect(":memory:")
     con.register("bronze_loans", loans)
     con.register("bronze_enterprises", enterprises)
-    order = ", ".join(c + " desc" for c in ("_file_date", "_ingested_at", "_record_hash")
-                     if c in loans.column_names)
+    order = ", ".join(
+        c + " desc"
+        for c in ("_file_date", "_ingested_at", "_record_hash")
+        if c in loans.column_names
+    )
     # Bronze keeps every version: the newest per key is the truth (ties broken by content hash);
     # a loan is named by its bank and its id (each bank's loan ids are its own).
     key = ", ".join(c for c in ("_bank_id", "loan_id", "as_of_date") if c in loans.column_names)
     con.execute(f"""
         create temp table positions as
         select * exclude (rn) from (
-            select *, row_number() over (partition by {key} order by {order or 'loan_id'}) as rn
+            select *, row_number() over (partition by {key} order by {order or "loan_id"}) as rn
             from bronze_loans) where rn = 1""")
-    e_order = ", ".join(c + " desc" for c in ("updated_at", "_ingested_at", "_record_hash")
-                        if c in enterprises.column_names)
+    e_order = ", ".join(
+        c + " desc"
+        for c in ("updated_at", "_ingested_at", "_record_hash")
+        if c in enterprises.column_names
+    )
     con.execute(f"""
         create temp table register as
         select uscc, size_class, enterprise_type, industry_code, region_code from (
-            select *, row_number() over (partition by uscc order by {e_order or 'uscc'}) as rn
+            select *, row_number() over (partition by uscc order by {e_order or "uscc"}) as rn
             from bronze_enterprises) where rn = 1""")
     return con
 
 
 def _reporting_dates(con, period: Period) -> tuple[date, date | None]:
     """The last position date in the period, and the last one of the previous year (year start)."""
-    (day,) = con.execute("select max(as_of_date) from positions where as_of_date between ? and ?",
-                         [period.first_day, period.last_day]).fetchall()[0]
+    (day,) = con.execute(
+        "select max(as_of_date) from positions where as_of_date between ? and ?",
+        [period.first_day, period.last_day],
+    ).fetchall()[0]
     if day is None:
-        raise ExtractError(f"no loan positions in bronze.loans for {period} (has the bank's file been ingested?)")
-    (year_start,) = con.execute("select max(as_of_date) from positions where as_of_date between ? and ?",
-                                [date(period.year - 1, 12, 1), date(period.year - 1, 12, 31)]).fetchall()[0]
+        raise ExtractError(
+            f"no loan positions in bronze.loans for {period} (has the bank's file been ingested?)"
+        )
+    (year_start,) = con.execute(
+        "select max(as_of_date) from positions where as_of_date between ? and ?",
+        [date(period.year - 1, 12, 1), date(period.year - 1, 12, 31)],
+    ).fetchall()[0]
     return day, year_start
 
 
 def _book(con, day: date, limit) -> str:
     """Loans outstanding on `day` with their borrower's attributes and inclusive flag (a temp table)."""
     name = "book_" + day.strftime("%Y%m%d")
-    con.execute(f"""
+    con.execute(
+        f"""
         create or replace temp table {name} as
         with outstanding as (
             select * from positions where as_of_date = ? and outstanding_principal > 0),
@@ -107,7 +120,8 @@ def _book(con, day: date, limit) -> str:
                         and b.borrower_total_credit <= ?, false) as inclusive,
                o.classification in {NPL_CLASSES} as npl
         from outstanding o join borrowers b using (uscc) left join register r using (uscc)""",
-                [day, limit])
+        [day, limit],
+    )
     return name
 
 
@@ -118,14 +132,21 @@ def _figures(con, book: str) -> dict:
                sum(outstanding_principal) filter (where inclusive and npl),
                count(distinct uscc) filter (where inclusive), count(distinct uscc)
         from {book}""").fetchall()[0]
-    keys = ("all_balance", "all_npl_balance", "inclusive_balance", "inclusive_npl_balance",
-            "inclusive_borrowers", "all_borrowers")
+    keys = (
+        "all_balance",
+        "all_npl_balance",
+        "inclusive_balance",
+        "inclusive_npl_balance",
+        "inclusive_borrowers",
+        "all_borrowers",
+    )
     return {k: (v if v is not None else 0) for k, v in zip(keys, row)}
 
 
 def _new_loan_rate(con, start: date, end: date, limit) -> tuple[object, int]:
     """Credit-weighted average rate of inclusive loans contracted in [start, end]."""
-    row = con.execute(f"""
+    row = con.execute(
+        f"""
         with latest as (
             select * exclude (rn) from (
                 select *, row_number() over (partition by loan_id order by as_of_date desc) rn
@@ -141,7 +162,8 @@ def _new_loan_rate(con, start: date, end: date, limit) -> tuple[object, int]:
               and (r.size_class in {INCLUSIVE_SIZES} or r.enterprise_type = 'individual_business')
               and coalesce(b.total, l.credit_limit) <= ?)
         select sum(annual_rate * credit_limit) / nullif(sum(credit_limit), 0), count(*) from new_loans""",
-                      [end, start, end, limit]).fetchall()[0]
+        [end, start, end, limit],
+    ).fetchall()[0]
     return row[0], row[1]
 
 
@@ -158,16 +180,23 @@ def _item(name: str, description: str, value, benchmark, rule: str) -> dict:
         result = "not_assessable"
     else:
         result = "pass" if (value >= benchmark if rule == ">=" else value <= benchmark) else "fail"
-    return {"item": name, "description": description, "value": _text(value), "benchmark": _text(benchmark),
-            "rule": f"value {rule} benchmark", "result": result}
+    return {
+        "item": name,
+        "description": description,
+        "value": _text(value),
+        "benchmark": _text(benchmark),
+        "rule": f"value {rule} benchmark",
+        "result": result,
+    }
 
 
 def _text(value) -> str | None:
     return None if value is None else f"{float(value):.4f}"
 
 
-def build_report(loans: pa.Table, enterprises: pa.Table, period: Period,
-                 config: RegulatorConfig) -> tuple[pa.Table, pa.Table, pa.Table, date]:
+def build_report(
+    loans: pa.Table, enterprises: pa.Table, period: Period, config: RegulatorConfig
+) -> tuple[pa.Table, pa.Table, pa.Table, date]:
     """(check items, supporting figures, loan-level rows, reporting date) for `period`."""
     limit = config.inclusive_credit_limit
     con = _connect(loans, enterprises)
@@ -181,34 +210,83 @@ def build_report(loans: pa.Table, enterprises: pa.Table, period: Period,
     if config.new_loan_rate_ceiling is not None:
         rate_benchmark, rate_basis = config.new_loan_rate_ceiling, "the configured ceiling"
     else:
-        rate_benchmark, _ = _new_loan_rate(con, date(period.year - 1, 1, 1), date(period.year - 1, 12, 31), limit)
+        rate_benchmark, _ = _new_loan_rate(
+            con, date(period.year - 1, 1, 1), date(period.year - 1, 12, 31), limit
+        )
         rate_basis = "last year's average"
     items = [
-        _item("inclusive_loan_growth", "inclusive small/micro loan balance growth since the start of the year (%) "
-              "against all loans' growth (%)",
-              _growth(now["inclusive_balance"], start and start["inclusive_balance"]),
-              _growth(now["all_balance"], start and start["all_balance"]), ">="),
-        _item("inclusive_borrowers", "inclusive small/micro borrowers against the start of the year",
-              now["inclusive_borrowers"], start and start["inclusive_borrowers"], ">="),
-        _item("inclusive_npl_ratio", f"inclusive NPL ratio (%) against the bank's NPL ratio (%) "
-              f"+ {config.npl_tolerance_pp} pp", inclusive_npl,
-              None if all_npl is None else all_npl + float(config.npl_tolerance_pp), "<="),
-        _item("new_loan_rate", f"average annual rate of inclusive loans contracted this year against {rate_basis}",
-              rate_now, rate_benchmark, "<="),
+        _item(
+            "inclusive_loan_growth",
+            "inclusive small/micro loan balance growth since the start of the year (%) "
+            "against all loans' growth (%)",
+            _growth(now["inclusive_balance"], start and start["inclusive_balance"]),
+            _growth(now["all_balance"], start and start["all_balance"]),
+            ">=",
+        ),
+        _item(
+            "inclusive_borrowers",
+            "inclusive small/micro borrowers against the start of the year",
+            now["inclusive_borrowers"],
+            start and start["inclusive_borrowers"],
+            ">=",
+        ),
+        _item(
+            "inclusive_npl_ratio",
+            f"inclusive NPL ratio (%) against the bank's NPL ratio (%) "
+            f"+ {config.npl_tolerance_pp} pp",
+            inclusive_npl,
+            None if all_npl is None else all_npl + float(config.npl_tolerance_pp),
+            "<=",
+        ),
+        _item(
+            "new_loan_rate",
+            f"average annual rate of inclusive loans contracted this year against {rate_basis}",
+            rate_now,
+            rate_benchmark,
+            "<=",
+        ),
     ]
     for row in items:
         row.update(period=str(period), reporting_date=day.isoformat())
     items_table = pa.Table.from_pylist(items, schema=ITEMS_SCHEMA)
 
-    figures = [{"period": str(period), "date": day.isoformat(), "basis": "reporting_date", "metric": k,
-                "value": _text(v)} for k, v in now.items()]
+    figures = [
+        {
+            "period": str(period),
+            "date": day.isoformat(),
+            "basis": "reporting_date",
+            "metric": k,
+            "value": _text(v),
+        }
+        for k, v in now.items()
+    ]
     if start:
-        figures += [{"period": str(period), "date": year_start.isoformat(), "basis": "year_start", "metric": k,
-                     "value": _text(v)} for k, v in start.items()]
-    figures.append({"period": str(period), "date": day.isoformat(), "basis": "reporting_date",
-                    "metric": "inclusive_new_loans_ytd", "value": _text(new_now)})
+        figures += [
+            {
+                "period": str(period),
+                "date": year_start.isoformat(),
+                "basis": "year_start",
+                "metric": k,
+                "value": _text(v),
+            }
+            for k, v in start.items()
+        ]
+    figures.append(
+        {
+            "period": str(period),
+            "date": day.isoformat(),
+            "basis": "reporting_date",
+            "metric": "inclusive_new_loans_ytd",
+            "value": _text(new_now),
+        }
+    )
     figures_table = pa.Table.from_pylist(figures, schema=FIGURES_SCHEMA)
-    return items_table, figures_table, _loan_level(con, f"book_{day:%Y%m%d}", period, day, config), day
+    return (
+        items_table,
+        figures_table,
+        _loan_level(con, f"book_{day:%Y%m%d}", period, day, config),
+        day,
+    )
 
 
 def _loan_level(con, book: str, period: Period, day: date, config: RegulatorConfig) -> pa.Table:
@@ -226,15 +304,31 @@ def _loan_level(con, book: str, period: Period, day: date, config: RegulatorConf
     n = table.num_rows
     table = table.drop_columns(["uscc"])
     table = table.add_column(1, "enterprise_id", pa.array(ids, pa.string()))
-    table = table.add_column(2, "enterprise_id_type", pa.array([config.enterprise_ids] * n, pa.string()))
+    table = table.add_column(
+        2, "enterprise_id_type", pa.array([config.enterprise_ids] * n, pa.string())
+    )
     table = table.add_column(0, "reporting_date", pa.array([day] * n, pa.date32()))
     return table.add_column(0, "period", pa.array([str(period)] * n, pa.string()))
 
 
-ITEMS_SCHEMA = pa.schema([
-    ("period", pa.string()), ("reporting_date", pa.string()), ("item", pa.string()),
-    ("description", pa.string()), ("value", pa.string()), ("benchmark", pa.string()),
-    ("rule", pa.string()), ("result", pa.string())])
-FIGURES_SCHEMA = pa.schema([
-    ("period", pa.string()), ("date", pa.string()), ("basis", pa.string()),
-    ("metric", pa.string()), ("value", pa.string())])
+ITEMS_SCHEMA = pa.schema(
+    [
+        ("period", pa.string()),
+        ("reporting_date", pa.string()),
+        ("item", pa.string()),
+        ("description", pa.string()),
+        ("value", pa.string()),
+        ("benchmark", pa.string()),
+        ("rule", pa.string()),
+        ("result", pa.string()),
+    ]
+)
+FIGURES_SCHEMA = pa.schema(
+    [
+        ("period", pa.string()),
+        ("date", pa.string()),
+        ("basis", pa.string()),
+        ("metric", pa.string()),
+        ("value", pa.string()),
+    ]
+)

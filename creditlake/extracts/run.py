@@ -43,7 +43,10 @@ def recorded_snapshots(config: RegulatorConfig, period: str) -> dict[str, int] |
     path = extract_folder(config, EXTRACTS[0], period) / "manifest.json"
     if not path.exists():
         return None
-    return {table: int(sid) for table, sid in json.loads(path.read_text(encoding="utf-8"))["snapshots"].items()}
+    return {
+        table: int(sid)
+        for table, sid in json.loads(path.read_text(encoding="utf-8"))["snapshots"].items()
+    }
 
 
 def current_snapshots() -> dict[str, int]:
@@ -53,13 +56,16 @@ def current_snapshots() -> dict[str, int]:
     for dataset in SOURCES:
         snapshot = catalog().load_table(f"bronze.{dataset}").current_snapshot()
         if snapshot is None:
-            raise RuntimeError(f"bronze.{dataset} has no snapshot yet: ingest the {dataset} feed first")
+            raise RuntimeError(
+                f"bronze.{dataset} has no snapshot yet: ingest the {dataset} feed first"
+            )
         ids[f"bronze.{dataset}"] = snapshot.snapshot_id
     return ids
 
 
-def run_extract(period: str, refresh: bool = False, deliver: bool = True,
-                config: RegulatorConfig | None = None) -> ExtractResult:
+def run_extract(
+    period: str, refresh: bool = False, deliver: bool = True, config: RegulatorConfig | None = None
+) -> ExtractResult:
     from creditlake.lakehouse.read import read_bronze
 
     config = config or load_config()
@@ -71,8 +77,13 @@ def run_extract(period: str, refresh: bool = False, deliver: bool = True,
     enterprises = read_bronze("enterprises", snapshot_id=snapshots["bronze.enterprises"])
     items, figures, loan_rows, day = build_report(loans, enterprises, when, config)
 
-    tables = {"inclusive_finance": [("inclusive_finance_checks", items), ("inclusive_finance_figures", figures)],
-              "loan_level": [("loan_level", loan_rows)]}
+    tables = {
+        "inclusive_finance": [
+            ("inclusive_finance_checks", items),
+            ("inclusive_finance_figures", figures),
+        ],
+        "loan_level": [("loan_level", loan_rows)],
+    }
     folders, manifests = {}, {}
     for extract, parts in tables.items():
         folder = extract_folder(config, extract, str(when))
@@ -81,10 +92,16 @@ def run_extract(period: str, refresh: bool = False, deliver: bool = True,
         for stem, table in parts:
             files += write_table(table, folder, f"{stem}_{when}")
         manifest = {
-            "extract": extract, "period": str(when), "reporting_date": day.isoformat(),
-            "schema_version": SCHEMA_VERSION, "snapshots": {k: str(v) for k, v in sorted(snapshots.items())},
-            "config": config.fingerprint(), "files": files,
-            "row_counts": {f["name"].rsplit(".", 1)[0]: f["rows"] for f in files if f["format"] == "csv"},
+            "extract": extract,
+            "period": str(when),
+            "reporting_date": day.isoformat(),
+            "schema_version": SCHEMA_VERSION,
+            "snapshots": {k: str(v) for k, v in sorted(snapshots.items())},
+            "config": config.fingerprint(),
+            "files": files,
+            "row_counts": {
+                f["name"].rsplit(".", 1)[0]: f["rows"] for f in files if f["format"] == "csv"
+            },
         }
         write_manifest(folder, manifest)
         folders[extract], manifests[extract] = folder, manifest
@@ -94,7 +111,9 @@ def run_extract(period: str, refresh: bool = False, deliver: bool = True,
         from creditlake.extracts.deliver import post_extract
 
         for extract in EXTRACTS:
-            deliveries.append(post_extract(folders[extract], manifests[extract], config.endpoint, config.token))
+            deliveries.append(
+                post_extract(folders[extract], manifests[extract], config.endpoint, config.token)
+            )
     return ExtractResult(str(when), folders, manifests, reused, deliveries, items.to_pylist())
 
 

@@ -18,5 +18,15 @@ from creditlake.lakehouse.publish import publish
 from creditlake.lakehouse.read import ingest_log, latest, quarantine, read_bronze, watermark
 from creditlake.lakehouse.views import export_bronze_views
 
-__all__ = ["publish", "watermark", "catalog", "read_bronze", "latest", "ingest_log", "quarantine",
-           "export_bronze_views", "expire_snapshots", "compact"]
+__all__ = [
+    "publish",
+    "watermark",
+    "catalog",
+    "read_bronze",
+    "latest",
+    "ingest_log",
+    "quarantine",
+    "export_bronze_views",
+    "expire_snapshots",
+    "compact",
+]

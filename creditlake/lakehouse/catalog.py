@@ -1,16 +1,16 @@
 """The Iceberg catalog: SQLite under the warehouse by default, PostgreSQL when configured.
 
-    CREDITLAKE_CATALOG_URI   e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/creditlake
-                             (default sqlite:///WAREHOUSE/catalog.db)
-    data files               file://WAREHOUSE/iceberg/<namespace>/<table>/...
+CREDITLAKE_CATALOG_URI   e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/creditlake
+                         (default sqlite:///WAREHOUSE/catalog.db)
+data files               file://WAREHOUSE/iceberg/<namespace>/<table>/...
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
@@ -23,7 +23,11 @@ from creditlake.core.config import env, warehouse_dir
 NAMESPACES = ("bronze", "quarantine", "ops")
 INGEST_LOG = "ops.ingest_log"
 # Snapshot-summary properties that tie a commit to the batch that made it.
-PROP_BATCH, PROP_DATASET, PROP_WATERMARK = "creditlake.batch_id", "creditlake.dataset", "creditlake.watermark"
+PROP_BATCH, PROP_DATASET, PROP_WATERMARK = (
+    "creditlake.batch_id",
+    "creditlake.dataset",
+    "creditlake.watermark",
+)
 
 
 def bronze_name(dataset: str) -> str:
@@ -85,8 +89,9 @@ def snapshot_with(tbl: Table, **props: str) -> bool:
     return False
 
 
-def commit_with_retry(name: str, schema: pa.Schema, write: Callable[[Table], None],
-                      attempts: int = 8) -> None:
+def commit_with_retry(
+    name: str, schema: pa.Schema, write: Callable[[Table], None], attempts: int = 8
+) -> None:
     """Run `write(table)` on a freshly loaded table, retrying optimistic-commit conflicts.
 
     Several Airflow workers append to the same quarantine and ingest-log tables at once;
@@ -100,4 +105,4 @@ def commit_with_retry(name: str, schema: pa.Schema, write: Callable[[Table], Non
         except CommitFailedException:
             if attempt == attempts - 1:
                 raise
-            time.sleep(0.05 * 2 ** attempt + random.random() * 0.1)
+            time.sleep(0.05 * 2**attempt + random.random() * 0.1)

@@ -9,13 +9,12 @@ snapshot keep working until the files are cleaned up by an orphan-file sweep.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pyiceberg.expressions import AlwaysTrue
 
 from creditlake.core import contract
-from creditlake.lakehouse.catalog import (NAMESPACES, bronze_name, catalog,
-                                          commit_with_retry, table)
+from creditlake.lakehouse.catalog import NAMESPACES, bronze_name, catalog, commit_with_retry, table
 from creditlake.lakehouse.read import watermarks
 
 SMALL_FILE_BYTES = 64 * 1024 * 1024
@@ -34,7 +33,7 @@ def expire_snapshots(older_than_days: float = 7, retain_last: int = 5) -> dict[s
     """
     if retain_last < 1:
         raise ValueError("retain_last must be at least 1: the current snapshot holds the watermark")
-    cutoff_ms = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).timestamp() * 1000
+    cutoff_ms = (datetime.now(UTC) - timedelta(days=older_than_days)).timestamp() * 1000
     expired: dict[str, int] = {}
     for name in all_tables():
         tbl = table(name)
@@ -45,7 +44,9 @@ def expire_snapshots(older_than_days: float = 7, retain_last: int = 5) -> dict[s
         # Tagged snapshots (e.g. `extract-YYYY-MM`, read by a regulator extract) stay so that
         # re-running that extract reads the same data; Iceberg refuses to expire them anyway.
         keep |= {ref.snapshot_id for ref in tbl.metadata.refs.values()}
-        old = [s.snapshot_id for s in snaps if s.snapshot_id not in keep and s.timestamp_ms < cutoff_ms]
+        old = [
+            s.snapshot_id for s in snaps if s.snapshot_id not in keep and s.timestamp_ms < cutoff_ms
+        ]
         if old:
             tbl.maintenance.expire_snapshots().by_ids(old).commit()
         expired[name] = len(old)
@@ -66,8 +67,11 @@ def compact(dataset: str, min_files: int = 8) -> dict[str, int]:
     files = list(tbl.scan().plan_files())
     small = [t for t in files if t.file.file_size_in_bytes < SMALL_FILE_BYTES]
     if len(small) < min_files:
-        return {"files_before": len(files), "files_after": len(files),
-                "rows": sum(t.file.record_count for t in files)}
+        return {
+            "files_before": len(files),
+            "files_after": len(files),
+            "rows": sum(t.file.record_count for t in files),
+        }
     result: dict[str, int] = {}
 
     def write(current) -> None:

@@ -16,20 +16,26 @@ import logging
 import re
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
-from creditlake.core.crashpoints import crashpoint
-from creditlake.core import contract
+from creditlake.core import contract, pii, schemas
 from creditlake.core.batch import Batch, BatchResult, landed_batch_id, part_count_of
-from creditlake.core import pii, schemas
-from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_BATCH, PROP_DATASET,
-                                          bronze_name, commit_with_retry, quarantine_name,
-                                          snapshot_with, table)
+from creditlake.core.crashpoints import crashpoint
+from creditlake.lakehouse.catalog import (
+    INGEST_LOG,
+    PROP_BATCH,
+    PROP_DATASET,
+    bronze_name,
+    commit_with_retry,
+    quarantine_name,
+    snapshot_with,
+    table,
+)
 from creditlake.lakehouse.read import ingest_log, watermark, watermark_property
 
 log = logging.getLogger(__name__)
@@ -56,11 +62,19 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
     entries = ingest_log()  # read once: it answers "done already?" and "how many usually?"
     done = _logged(entries, batch, "published")
     if done is not None:
-        return BatchResult(batch.dataset, batch.batch_id, "already_published", done["received"],
-                           done["published"], done["quarantined"], done["duplicates"],
-                           time.perf_counter() - clock, "batch already published: nothing changed",
-                           json.loads(done["quarantine_reasons"] or "{}"),
-                           json.loads(done.get("observations") or "{}"))
+        return BatchResult(
+            batch.dataset,
+            batch.batch_id,
+            "already_published",
+            done["received"],
+            done["published"],
+            done["quarantined"],
+            done["duplicates"],
+            time.perf_counter() - clock,
+            "batch already published: nothing changed",
+            json.loads(done["quarantine_reasons"] or "{}"),
+            json.loads(done.get("observations") or "{}"),
+        )
 
     from creditlake.expectations.validation import validate
 
@@ -68,14 +82,25 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
     table = _with_file_date(batch)
     references, notes = _references(ds, batch)
     bounds = _row_count_bounds(entries, batch)
-    checked = validate(batch.dataset, table, batch.as_of, references=references,
-                       reference_notes=notes, row_count_bounds=bounds,
-                       missing_columns=batch.missing_columns, batch_rows=batch.batch_rows)
+    checked = validate(
+        batch.dataset,
+        table,
+        batch.as_of,
+        references=references,
+        reference_notes=notes,
+        row_count_bounds=bounds,
+        missing_columns=batch.missing_columns,
+        batch_rows=batch.batch_rows,
+    )
     prepared = checked.prepared
     unknown = sorted(set(batch.unknown_fields) | set(prepared.unknown_fields))
     if unknown:
-        log.warning("schema drift in %s batch %s: unknown fields %s (ignored)",
-                    batch.dataset, batch.batch_id, ", ".join(unknown))
+        log.warning(
+            "schema drift in %s batch %s: unknown fields %s (ignored)",
+            batch.dataset,
+            batch.batch_id,
+            ", ".join(unknown),
+        )
 
     hashes = prepared.record_hash
     bad = checked.bad_mask()
@@ -90,8 +115,10 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
     distinct = int((first).sum())
     bad_distinct = int((bad & first).sum())
     if distinct >= MIN_ROWS_FOR_BAD_SHARE and bad_distinct / distinct > MAX_BAD_SHARE:
-        failures.append(f"{bad_distinct} of {distinct} distinct records are bad "
-                        f"({bad_distinct / distinct:.0%} > {MAX_BAD_SHARE:.0%})")
+        failures.append(
+            f"{bad_distinct} of {distinct} distinct records are bad "
+            f"({bad_distinct / distinct:.0%} > {MAX_BAD_SHARE:.0%})"
+        )
     reasons = _reason_counts(checked, to_quarantine)
     observations = checked.observations(to_publish)
     if failures and not release:
@@ -99,10 +126,21 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
         log.error("%s batch %s %s", batch.dataset, batch.batch_id, message)
         earlier = _logged(entries, batch, "held")
         if earlier is None or earlier["message"] != message:  # one log row per distinct verdict
-            _write_log(batch, ds, "held", received, 0, 0, 0, unknown, {}, {}, None, message,
-                       started_at)
-        return BatchResult(batch.dataset, batch.batch_id, "held", received, 0, 0, 0,
-                           time.perf_counter() - clock, message, {})
+            _write_log(
+                batch, ds, "held", received, 0, 0, 0, unknown, {}, {}, None, message, started_at
+            )
+        return BatchResult(
+            batch.dataset,
+            batch.batch_id,
+            "held",
+            received,
+            0,
+            0,
+            0,
+            time.perf_counter() - clock,
+            message,
+            {},
+        )
 
     ingested_at = _now()
     _write_quarantine(batch, ds, checked, to_quarantine, ingested_at)
@@ -114,22 +152,49 @@ def publish(batch: Batch, *, release: bool = False) -> BatchResult:
         ([f"released despite: {'; '.join(failures)}"] if failures else [])
         + ([f"unknown fields reported: {', '.join(unknown)}"] if unknown else [])
         + ([f"optional columns absent: {', '.join(absent)}"] if absent else [])
-        + notes)
-    _write_log(batch, ds, "published", received, published, quarantined, duplicates, unknown,
-               reasons, observations, mark, message, started_at)
-    return BatchResult(batch.dataset, batch.batch_id, "published", received, published, quarantined,
-                       duplicates, time.perf_counter() - clock, message, reasons, observations)
+        + notes
+    )
+    _write_log(
+        batch,
+        ds,
+        "published",
+        received,
+        published,
+        quarantined,
+        duplicates,
+        unknown,
+        reasons,
+        observations,
+        mark,
+        message,
+        started_at,
+    )
+    return BatchResult(
+        batch.dataset,
+        batch.batch_id,
+        "published",
+        received,
+        published,
+        quarantined,
+        duplicates,
+        time.perf_counter() - clock,
+        message,
+        reasons,
+        observations,
+    )
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _logged(entries: pa.Table, batch: Batch, status: str) -> dict | None:
     if not entries.num_rows:
         return None
-    mask = pc.and_(pc.equal(entries["batch_id"], batch.batch_id),
-                   pc.and_(pc.equal(entries["dataset"], batch.dataset), pc.equal(entries["status"], status)))
+    mask = pc.and_(
+        pc.equal(entries["batch_id"], batch.batch_id),
+        pc.and_(pc.equal(entries["dataset"], batch.dataset), pc.equal(entries["status"], status)),
+    )
     rows = entries.filter(mask).to_pylist()
     return rows[-1] if rows else None
 
@@ -139,7 +204,9 @@ def _with_file_date(batch: Batch) -> pa.Table:
     table = batch.table
     if not schemas.is_file_dataset(batch.dataset) or "_file_date" in table.column_names:
         return table
-    sources = table["_source"].to_pylist() if "_source" in table.column_names else [None] * table.num_rows
+    sources = (
+        table["_source"].to_pylist() if "_source" in table.column_names else [None] * table.num_rows
+    )
     dates = []
     for source in sources:
         match = FILE_DATE_IN_NAME.search(source or "")
@@ -160,8 +227,10 @@ def _references(ds: contract.Dataset, batch: Batch) -> tuple[dict[str, pa.Array]
         tbl = table(bronze_name(target))
         quarantined = _quarantined_keys(contract.dataset(target), column)
         if (tbl is None or tbl.current_snapshot() is None) and not len(quarantined):
-            notes.append(f"reference check of {f.name} skipped: bronze.{target} is empty "
-                         f"(publish {target} before {ds.name})")
+            notes.append(
+                f"reference check of {f.name} skipped: bronze.{target} is empty "
+                f"(publish {target} before {ds.name})"
+            )
             continue
         values = [quarantined]
         if tbl is not None and tbl.current_snapshot() is not None:
@@ -175,8 +244,14 @@ def _quarantined_keys(target: contract.Dataset, column: str) -> pa.Array:
     tbl = table(quarantine_name(target.platform))
     if tbl is None or tbl.current_snapshot() is None:
         return pa.array([], pa.string())
-    found = tbl.scan(row_filter=f"dataset == '{target.name}'", selected_fields=("record_key",)).to_arrow()
-    keys = {json.loads(k).get(column) for k in pc.unique(found["record_key"].combine_chunks()).to_pylist() if k}
+    found = tbl.scan(
+        row_filter=f"dataset == '{target.name}'", selected_fields=("record_key",)
+    ).to_arrow()
+    keys = {
+        json.loads(k).get(column)
+        for k in pc.unique(found["record_key"].combine_chunks()).to_pylist()
+        if k
+    }
     return pa.array(sorted(k for k in keys if isinstance(k, str) and k.strip()), pa.string())
 
 
@@ -184,16 +259,29 @@ def _received_per_landed_batch(entries: pa.Table, batch: Batch, exclude: str) ->
     """Rows received by each fully published landed batch of the batch's dataset, mode and
     scope (each bank has its own size), oldest first (the parts of one landed batch add up;
     one still being published is left out)."""
-    mask = pc.and_(pc.equal(entries["dataset"], batch.dataset),
-                   pc.and_(pc.equal(entries["mode"], batch.mode), pc.equal(entries["status"], "published")))
-    scope = entries["scope"] if "scope" in entries.column_names else pa.nulls(entries.num_rows, pa.string())
-    mask = pc.and_(mask, pc.is_null(scope) if batch.scope is None else pc.fill_null(pc.equal(scope, batch.scope), False))
+    mask = pc.and_(
+        pc.equal(entries["dataset"], batch.dataset),
+        pc.and_(pc.equal(entries["mode"], batch.mode), pc.equal(entries["status"], "published")),
+    )
+    scope = (
+        entries["scope"]
+        if "scope" in entries.column_names
+        else pa.nulls(entries.num_rows, pa.string())
+    )
+    mask = pc.and_(
+        mask,
+        pc.is_null(scope)
+        if batch.scope is None
+        else pc.fill_null(pc.equal(scope, batch.scope), False),
+    )
     totals: dict[str, list] = {}  # landed id -> [received, parts seen, parts expected, finished]
     for row in entries.filter(mask).select(["batch_id", "received", "finished_at"]).to_pylist():
         landed = landed_batch_id(row["batch_id"])
         if landed == exclude:
             continue
-        total = totals.setdefault(landed, [0, 0, part_count_of(row["batch_id"]), row["finished_at"]])
+        total = totals.setdefault(
+            landed, [0, 0, part_count_of(row["batch_id"]), row["finished_at"]]
+        )
         total[0] += row["received"]
         total[1] += 1
         total[3] = max(total[3], row["finished_at"])
@@ -223,7 +311,11 @@ def _first_occurrence(hashes: pa.Array) -> np.ndarray:
     n = len(hashes)
     first = np.zeros(n, dtype=bool)
     if n:
-        idx = pa.table({"h": hashes, "i": pa.array(np.arange(n))}).group_by("h").aggregate([("i", "min")])
+        idx = (
+            pa.table({"h": hashes, "i": pa.array(np.arange(n))})
+            .group_by("h")
+            .aggregate([("i", "min")])
+        )
         first[idx["i_min"].to_numpy()] = True
     return first
 
@@ -246,8 +338,9 @@ def _bronze_hashes(dataset: str, batch_id: str, typed: pa.Table) -> pa.Array:
     low, high = pc.min_max(typed[version]).values()
     scan_filter = {"snapshot_id": before} if before is not None else {}
     if low.is_valid and high.is_valid:  # file stats prune everything outside the window
-        scan_filter["row_filter"] = And(GreaterThanOrEqual(version, _literal(low)),
-                                        LessThanOrEqual(version, _literal(high)))
+        scan_filter["row_filter"] = And(
+            GreaterThanOrEqual(version, _literal(low)), LessThanOrEqual(version, _literal(high))
+        )
     found = tbl.scan(selected_fields=("_record_hash", "_batch_id"), **scan_filter).to_arrow()
     found = found.filter(pc.not_equal(found["_batch_id"], batch_id))
     return pc.unique(found["_record_hash"].combine_chunks())
@@ -265,9 +358,13 @@ def _before_sibling_parts(tbl, batch_id: str) -> int | None:
     if landed == batch_id:
         return None
     snapshots = tbl.snapshots()
-    siblings = [snap for snap in snapshots
-                if (snap.summary.additional_properties if snap.summary else {}).get(PROP_BATCH, "")
-                .startswith(f"{landed}.p")]
+    siblings = [
+        snap
+        for snap in snapshots
+        if (snap.summary.additional_properties if snap.summary else {})
+        .get(PROP_BATCH, "")
+        .startswith(f"{landed}.p")
+    ]
     if not siblings:
         return None
     first = min(siblings, key=lambda snap: snap.sequence_number or 0)
@@ -287,8 +384,9 @@ def _quarantine_hashes(ds: contract.Dataset, batch_id: str) -> pa.Array:
     if tbl is None or tbl.current_snapshot() is None:
         return pa.array([], pa.string())
     found = tbl.scan(selected_fields=("dataset", "batch_id", "record_hash")).to_arrow()
-    found = found.filter(pc.and_(pc.equal(found["dataset"], ds.name),
-                                 pc.not_equal(found["batch_id"], batch_id)))
+    found = found.filter(
+        pc.and_(pc.equal(found["dataset"], ds.name), pc.not_equal(found["batch_id"], batch_id))
+    )
     return pc.unique(found["record_hash"].combine_chunks())
 
 
@@ -304,8 +402,9 @@ def _props(batch: Batch, **extra: str) -> dict[str, str]:
     return {PROP_BATCH: batch.batch_id, PROP_DATASET: batch.dataset, **extra}
 
 
-def _write_quarantine(batch: Batch, ds: contract.Dataset, checked, rows: np.ndarray,
-                      at: datetime) -> None:
+def _write_quarantine(
+    batch: Batch, ds: contract.Dataset, checked, rows: np.ndarray, at: datetime
+) -> None:
     idx = np.flatnonzero(rows)
     if not len(idx):
         return
@@ -320,14 +419,20 @@ def _write_quarantine(batch: Batch, ds: contract.Dataset, checked, rows: np.ndar
     for row, values in zip(idx.tolist(), picked):
         values = {f: _plain(v) for f, v in values.items()}
         raw = raws[row].as_py() if raws is not None else None
-        records.append({
-            "dataset": ds.name, "batch_id": batch.batch_id, "row_number": row,
-            "record_key": json.dumps({k: values.get(k) for k in ds.key}, ensure_ascii=False),
-            "reason_codes": checked.reason_codes(row), "reason_detail": checked.reason_detail(row),
-            "raw": pii.pseudonymise_raw(ds.name, raw, values, key),
-            "source": sources[row].as_py() if sources is not None else None,
-            "record_hash": prepared.record_hash[row].as_py(), "quarantined_at": at,
-        })
+        records.append(
+            {
+                "dataset": ds.name,
+                "batch_id": batch.batch_id,
+                "row_number": row,
+                "record_key": json.dumps({k: values.get(k) for k in ds.key}, ensure_ascii=False),
+                "reason_codes": checked.reason_codes(row),
+                "reason_detail": checked.reason_detail(row),
+                "raw": pii.pseudonymise_raw(ds.name, raw, values, key),
+                "source": sources[row].as_py() if sources is not None else None,
+                "record_hash": prepared.record_hash[row].as_py(),
+                "quarantined_at": at,
+            }
+        )
     data = pa.Table.from_pylist(records, schema=schemas.QUARANTINE)
     name = quarantine_name(ds.platform)
 
@@ -360,8 +465,11 @@ def _write_bronze(batch: Batch, prepared, rows: np.ndarray, at: datetime) -> str
     keep = pa.array(rows)
     typed = prepared.typed.filter(keep)
     n = typed.num_rows
-    sources = (batch.table["_source"].filter(keep) if "_source" in batch.table.column_names
-               else pa.nulls(n, pa.string()))
+    sources = (
+        batch.table["_source"].filter(keep)
+        if "_source" in batch.table.column_names
+        else pa.nulls(n, pa.string())
+    )
     data = typed.append_column("_batch_id", pa.array([batch.batch_id] * n, pa.string()))
     data = data.append_column("_ingested_at", pa.array([at] * n, schemas.UTC_TS))
     data = data.append_column("_source", sources.cast(pa.string()))
@@ -389,19 +497,41 @@ def _write_bronze(batch: Batch, prepared, rows: np.ndarray, at: datetime) -> str
     return committed[-1]
 
 
-def _write_log(batch: Batch, ds: contract.Dataset, status: str, received: int, published: int,
-               quarantined: int, duplicates: int, unknown: list[str], reasons: dict[str, int],
-               observations: dict[str, int], mark: str | None, message: str,
-               started_at: datetime) -> None:
+def _write_log(
+    batch: Batch,
+    ds: contract.Dataset,
+    status: str,
+    received: int,
+    published: int,
+    quarantined: int,
+    duplicates: int,
+    unknown: list[str],
+    reasons: dict[str, int],
+    observations: dict[str, int],
+    mark: str | None,
+    message: str,
+    started_at: datetime,
+) -> None:
     row = {
-        "dataset": batch.dataset, "platform": ds.platform, "batch_id": batch.batch_id,
-        "mode": batch.mode, "status": status, "received": received, "published": published,
-        "quarantined": quarantined, "duplicates": duplicates,
+        "dataset": batch.dataset,
+        "platform": ds.platform,
+        "batch_id": batch.batch_id,
+        "mode": batch.mode,
+        "status": status,
+        "received": received,
+        "published": published,
+        "quarantined": quarantined,
+        "duplicates": duplicates,
         "unknown_fields": ",".join(unknown) or None,
-        "quarantine_reasons": json.dumps(reasons, sort_keys=True), "watermark": mark,
-        "as_of": batch.as_of, "message": message or None, "started_at": started_at,
-        "finished_at": _now(), "landing_manifest": batch.landing_manifest,
-        "observations": json.dumps(observations, sort_keys=True), "scope": batch.scope,
+        "quarantine_reasons": json.dumps(reasons, sort_keys=True),
+        "watermark": mark,
+        "as_of": batch.as_of,
+        "message": message or None,
+        "started_at": started_at,
+        "finished_at": _now(),
+        "landing_manifest": batch.landing_manifest,
+        "observations": json.dumps(observations, sort_keys=True),
+        "scope": batch.scope,
     }
     data = pa.Table.from_pylist([row], schema=schemas.INGEST_LOG)
     props = _props(batch, **{"creditlake.status": status})

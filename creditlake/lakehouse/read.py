@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from creditlake.core import contract
-from creditlake.core import schemas
-from creditlake.lakehouse.catalog import (INGEST_LOG, PROP_WATERMARK, bronze_name, quarantine_name,
-                                          table)
+from creditlake.core import contract, schemas
+from creditlake.lakehouse.catalog import (
+    INGEST_LOG,
+    PROP_WATERMARK,
+    bronze_name,
+    quarantine_name,
+    table,
+)
 
 
-def _read(name: str, schema: pa.Schema, snapshot_id: int | None = None,
-          row_filter: str | None = None, columns: tuple[str, ...] = ("*",)) -> pa.Table:
+def _read(
+    name: str,
+    schema: pa.Schema,
+    snapshot_id: int | None = None,
+    row_filter: str | None = None,
+    columns: tuple[str, ...] = ("*",),
+) -> pa.Table:
     tbl = table(name)
     if tbl is None or tbl.current_snapshot() is None:
         empty = schema if columns == ("*",) else pa.schema([schema.field(c) for c in columns])
         return empty.empty_table()
-    scan = tbl.scan(snapshot_id=snapshot_id, selected_fields=columns,
-                    **({"row_filter": row_filter} if row_filter else {}))
+    scan = tbl.scan(
+        snapshot_id=snapshot_id,
+        selected_fields=columns,
+        **({"row_filter": row_filter} if row_filter else {}),
+    )
     return scan.to_arrow()
 
 
@@ -35,8 +47,10 @@ def latest(dataset: str) -> pa.Table:
     order = f'"{schemas.version_column(dataset)}" DESC NULLS LAST, _ingested_at DESC, _record_hash'
     with duckdb.connect() as con:
         con.register("versions", versions)
-        return con.sql(f"SELECT * FROM versions QUALIFY row_number() OVER "
-                       f"(PARTITION BY {key} ORDER BY {order}) = 1").to_arrow_table()
+        return con.sql(
+            f"SELECT * FROM versions QUALIFY row_number() OVER "
+            f"(PARTITION BY {key} ORDER BY {order}) = 1"
+        ).to_arrow_table()
 
 
 def ingest_log() -> pa.Table:

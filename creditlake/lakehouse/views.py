@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from creditlake.core import contract
-from creditlake.core import schemas
+from creditlake.core import contract, schemas
 from creditlake.lakehouse.catalog import INGEST_LOG, bronze_name, quarantine_name, table
 
 DUCKDB_TYPES = {
-    pa.string(): "VARCHAR", pa.large_string(): "VARCHAR", pa.int64(): "BIGINT",
-    pa.date32(): "DATE", schemas.UTC_TS: "TIMESTAMPTZ",
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.date32(): "DATE",
+    schemas.UTC_TS: "TIMESTAMPTZ",
 }
 
 
@@ -32,7 +34,10 @@ def exported_tables() -> dict[str, tuple[str, pa.Schema]]:
     """DuckDB view name -> (Iceberg table, schema)."""
     views = {ds: (bronze_name(ds), schemas.bronze_schema(ds)) for ds in contract.DATASETS}
     for p in contract.PLATFORMS.values():
-        views[f"quarantine_{p.name.replace('-', '_')}"] = (quarantine_name(p.name), schemas.QUARANTINE)
+        views[f"quarantine_{p.name.replace('-', '_')}"] = (
+            quarantine_name(p.name),
+            schemas.QUARANTINE,
+        )
     views["ingest_log"] = (INGEST_LOG, schemas.INGEST_LOG)
     return views
 
@@ -65,13 +70,17 @@ def export_bronze_views(duckdb_path: str | Path) -> dict[str, int | None]:
         snapshot_id, files = _files(name)
         pinned[view] = snapshot_id
         statements.append(f'CREATE OR REPLACE VIEW bronze."{view}" AS {_select(schema, files)}')
-    statements.append("CREATE OR REPLACE TABLE bronze._snapshots (table_name VARCHAR, "
-                      "snapshot_id BIGINT, exported_at TIMESTAMPTZ)")
+    statements.append(
+        "CREATE OR REPLACE TABLE bronze._snapshots (table_name VARCHAR, "
+        "snapshot_id BIGINT, exported_at TIMESTAMPTZ)"
+    )
     with duckdb.connect(str(duckdb_path)) as con:
         con.execute("BEGIN")
         for sql in statements:
             con.execute(sql)
-        con.executemany("INSERT INTO bronze._snapshots VALUES (?, ?, now())",
-                        [[view, sid] for view, sid in pinned.items()])
+        con.executemany(
+            "INSERT INTO bronze._snapshots VALUES (?, ?, now())",
+            [[view, sid] for view, sid in pinned.items()],
+        )
         con.execute("COMMIT")
     return pinned

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from creditlake.core.config import env, warehouse_dir
@@ -45,8 +45,14 @@ def alerts_file() -> Path:
 
 
 def raise_alert(kind: str, level: str, subject: str, message: str) -> Alert:
-    alert = Alert(kind, level, subject, message, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    log.log(logging.ERROR if level == "error" else logging.WARNING, "ALERT %s %s: %s", kind, subject, message)
+    alert = Alert(kind, level, subject, message, datetime.now(UTC).isoformat(timespec="seconds"))
+    log.log(
+        logging.ERROR if level == "error" else logging.WARNING,
+        "ALERT %s %s: %s",
+        kind,
+        subject,
+        message,
+    )
     path = alerts_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:  # one short line per write: appends stay whole
@@ -59,7 +65,11 @@ def read_alerts() -> list[Alert]:
     path = alerts_file()
     if not path.exists():
         return []
-    return [Alert(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        Alert(**json.loads(line))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _post_webhook(alert: Alert) -> None:
@@ -81,12 +91,16 @@ def on_task_failure(context) -> None:
     if ti is not None and getattr(ti, "map_index", -1) not in (-1, None):
         subject += f"[{ti.map_index}]"
     exc = context.get("exception")
-    raise_alert("task_failed", "error", subject, f"{type(exc).__name__}: {exc}" if exc else "task failed")
+    raise_alert(
+        "task_failed", "error", subject, f"{type(exc).__name__}: {exc}" if exc else "task failed"
+    )
 
 
 def freshness_sla(platform: str) -> timedelta:
     """SLA for a platform; CREDITLAKE_FRESHNESS_SLA_HOURS_<PLATFORM> overrides the default."""
-    override = os.environ.get("CREDITLAKE_FRESHNESS_SLA_HOURS_" + platform.upper().replace("-", "_"))
+    override = os.environ.get(
+        "CREDITLAKE_FRESHNESS_SLA_HOURS_" + platform.upper().replace("-", "_")
+    )
     if override:
         return timedelta(hours=float(override))
     return DEFAULT_FRESHNESS_SLA[platform]
@@ -102,9 +116,13 @@ def freshness_breaches(state: dict, sla: timedelta, now: datetime) -> dict[str, 
     for dataset, f in sorted(state.items()):
         if f.last_success is not None:
             if now - f.last_success > sla:
-                breaches[dataset] = (f"last good pull {f.last_success.isoformat(timespec='minutes')}, "
-                                     f"{hours(now - f.last_success)} ago (SLA {hours(sla)})")
+                breaches[dataset] = (
+                    f"last good pull {f.last_success.isoformat(timespec='minutes')}, "
+                    f"{hours(now - f.last_success)} ago (SLA {hours(sla)})"
+                )
         elif f.first_attempt is not None and now - f.first_attempt > sla:
-            breaches[dataset] = (f"no good pull since the first attempt {hours(now - f.first_attempt)} ago "
-                                 f"(SLA {hours(sla)}): held batches waiting for review?")
+            breaches[dataset] = (
+                f"no good pull since the first attempt {hours(now - f.first_attempt)} ago "
+                f"(SLA {hours(sla)}): held batches waiting for review?"
+            )
     return breaches

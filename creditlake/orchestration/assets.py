@@ -8,7 +8,9 @@ from creditlake.core.contract import PLATFORMS, Platform
 
 
 def bronze_asset(dataset: str) -> Asset:
-    return Asset(name=f"bronze.{dataset}", uri=f"iceberg://creditlake/bronze/{dataset}", group="bronze")
+    return Asset(
+        name=f"bronze.{dataset}", uri=f"iceberg://creditlake/bronze/{dataset}", group="bronze"
+    )
 
 
 def bronze_alias(platform: Platform) -> AssetAlias:
@@ -21,4 +23,6 @@ def all_bronze_assets() -> list[Asset]:
     return [bronze_asset(d.name) for p in PLATFORMS.values() for d in p.datasets]
 
 
-MARTS = Asset(name="marts.published", uri="file://creditlake/marts/published/creditlake.duckdb", group="marts")
+MARTS = Asset(
+    name="marts.published", uri="file://creditlake/marts/published/creditlake.duckdb", group="marts"
+)

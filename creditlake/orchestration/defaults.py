@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from creditlake.orchestration.alerts import on_task_failure
 
 # Runs before this date are never scheduled: the simulator's first served day is
 # 2026-11-01 and real deployments start from their go-live date via catchup=False.
-START_DATE = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2026, 11, 1, tzinfo=UTC)
 
 # DuckDB allows one writing process per file: every task that writes the marts file
 # takes the single slot of this pool, so two writers never meet.
@@ -49,8 +49,8 @@ def _not_retryable() -> tuple[type[BaseException], ...]:
     # Imported when an exception is being matched, not at DAG parse time (requests is heavy).
     from creditlake.connectors.errors import ConfigError
     from creditlake.connectors.http import AuthenticationError, RequestRejected
-    from creditlake.extracts.config import ExtractConfigError
     from creditlake.core.pii import PiiKeyMissing
+    from creditlake.extracts.config import ExtractConfigError
 
     return ConfigError, AuthenticationError, RequestRejected, ExtractConfigError, PiiKeyMissing
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from creditlake.core.config import warehouse_dir
@@ -47,7 +47,7 @@ def _save(dataset: str, record: dict) -> None:
 def record_attempt(dataset: str, when: datetime | None = None) -> None:
     record = _load(dataset)
     if "first_attempt" not in record:
-        record["first_attempt"] = (when or datetime.now(timezone.utc)).isoformat()
+        record["first_attempt"] = (when or datetime.now(UTC)).isoformat()
         _save(dataset, record)
 
 
@@ -56,7 +56,7 @@ def record_pull(dataset: str, statuses: list[str], when: datetime | None = None)
     record = _load(dataset)
     record["last_statuses"] = statuses
     if all(s in SUCCESS for s in statuses):
-        record["last_success"] = (when or datetime.now(timezone.utc)).isoformat()
+        record["last_success"] = (when or datetime.now(UTC)).isoformat()
     _save(dataset, record)
 
 
@@ -69,7 +69,7 @@ def freshness(datasets: list[str]) -> dict[str, Freshness]:
     def see(dataset: str, when: datetime | None, good: bool) -> None:
         if dataset not in out or when is None:
             return
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
         f = out[dataset]
         if good and (f.last_success is None or when > f.last_success):
             f.last_success = when
@@ -77,8 +77,11 @@ def freshness(datasets: list[str]) -> dict[str, Freshness]:
             f.first_attempt = when
 
     log = ingest_log()
-    for dataset, status, when in zip(log.column("dataset").to_pylist(), log.column("status").to_pylist(),
-                                     log.column("finished_at").to_pylist()):
+    for dataset, status, when in zip(
+        log.column("dataset").to_pylist(),
+        log.column("status").to_pylist(),
+        log.column("finished_at").to_pylist(),
+    ):
         see(dataset, when, status in SUCCESS)
     for dataset in datasets:
         record = _load(dataset)

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from creditlake.orchestration.defaults import (ICEBERG_MAINTENANCE_POOL, START_DATE, default_args,
-                                             fail_without_retry, tags)
+from creditlake.orchestration.defaults import (
+    ICEBERG_MAINTENANCE_POOL,
+    START_DATE,
+    default_args,
+    fail_without_retry,
+    tags,
+)
 
 SCHEDULE = CronDataIntervalTimetable("0 23 * * *", timezone="UTC")  # after the day's loads
 
@@ -36,7 +41,10 @@ def maintenance_dag():
 
             # Bronze and the ingest log get a commit per batch: many small files.
             with fail_without_retry():  # every task here reads settings (warehouse, catalog)
-                return {name: _jsonable(lakehouse.compact(name)) for name in [*DATASETS, "ops.ingest_log"]}
+                return {
+                    name: _jsonable(lakehouse.compact(name))
+                    for name in [*DATASETS, "ops.ingest_log"]
+                }
 
         @task(pool=ICEBERG_MAINTENANCE_POOL)
         def expire_snapshots() -> dict:

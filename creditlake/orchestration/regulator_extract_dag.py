@@ -33,10 +33,19 @@ def extract_dag():
         max_active_runs=1,
         default_args=default_args(),
         tags=tags("extract", "regulator"),
-        params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
-                                description="override the reporting month (YYYY-MM)"),
-                "refresh": Param(False, type="boolean",
-                                 description="read current snapshots instead of the recorded ones")},
+        params={
+            "period": Param(
+                None,
+                type=["null", "string"],
+                pattern=r"^\d{4}-\d{2}$",
+                description="override the reporting month (YYYY-MM)",
+            ),
+            "refresh": Param(
+                False,
+                type="boolean",
+                description="read current snapshots instead of the recorded ones",
+            ),
+        },
         doc_md=__doc__,
     )
     def regulator_extract():
@@ -49,13 +58,20 @@ def extract_dag():
 
             period = (params or {}).get("period") or period_for(data_interval_end)
             try:
-                with fail_without_retry():  # configuration (extract, PII key, catalog): retrying won't help
-                    result = run_extract(period, refresh=bool((params or {}).get("refresh")), deliver=False)
+                with (
+                    fail_without_retry()
+                ):  # configuration (extract, PII key, catalog): retrying won't help
+                    result = run_extract(
+                        period, refresh=bool((params or {}).get("refresh")), deliver=False
+                    )
             except ExtractError as exc:  # the period's data is missing: retrying won't bring it
                 raise AirflowFailException(str(exc)) from exc
-            return {"period": result.period, "reused_snapshots": result.reused_snapshots,
-                    "folders": {k: str(v) for k, v in result.folders.items()},
-                    "checks": {c["item"]: c["result"] for c in result.checks}}
+            return {
+                "period": result.period,
+                "reused_snapshots": result.reused_snapshots,
+                "folders": {k: str(v) for k, v in result.folders.items()},
+                "checks": {c["item"]: c["result"] for c in result.checks},
+            }
 
         @task
         def deliver(summary: dict) -> list[dict]:
@@ -66,7 +82,9 @@ def extract_dag():
             from creditlake.extracts.config import load_config
             from creditlake.extracts.deliver import post_extract
 
-            with fail_without_retry():  # a bad endpoint setting; the POST's own failures are retried
+            with (
+                fail_without_retry()
+            ):  # a bad endpoint setting; the POST's own failures are retried
                 config = load_config()
             if not config.endpoint:
                 return []  # drop folder only

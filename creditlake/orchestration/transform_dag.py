@@ -13,7 +13,13 @@ from datetime import timedelta
 from airflow.sdk import AssetAll, dag, task
 
 from creditlake.orchestration.assets import MARTS, all_bronze_assets
-from creditlake.orchestration.defaults import DUCKDB_POOL, START_DATE, default_args, fail_without_retry, tags
+from creditlake.orchestration.defaults import (
+    DUCKDB_POOL,
+    START_DATE,
+    default_args,
+    fail_without_retry,
+    tags,
+)
 
 
 def transform_dag():
@@ -33,7 +39,9 @@ def transform_dag():
         def dbt_build() -> dict:
             from creditlake.transform import build
 
-            with fail_without_retry():  # a missing setting (PII key, catalog) is not fixed by a retry
+            with (
+                fail_without_retry()
+            ):  # a missing setting (PII key, catalog) is not fixed by a retry
                 return summarise_build(build(show_progress=False))
 
         dbt_build()
@@ -44,8 +52,10 @@ def transform_dag():
 def summarise_build(result) -> dict:
     """A JSON-able XCom summary of whatever creditlake.transform.build returns."""
     if isinstance(result, dict):
-        return {str(k): v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-                for k, v in result.items()}
+        return {
+            str(k): v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+            for k, v in result.items()
+        }
     fields = getattr(result, "__dataclass_fields__", None)
     if fields:
         return summarise_build({name: getattr(result, name) for name in fields})

@@ -50,7 +50,9 @@ def main() -> None:
                 lines.append("| column | type | description |")
                 lines.append("|---|---|---|")
                 for col in model["columns"]:
-                    lines.append(f"| {col['name']} | {col.get('data_type', '')} | {col.get('description', '')} |")
+                    lines.append(
+                        f"| {col['name']} | {col.get('data_type', '')} | {col.get('description', '')} |"
+                    )
                 lines.append("")
                 if model["name"] == "rpt_reference_orphans":
                     lines.append("Kinds (one row each):\n")
@@ -58,8 +60,10 @@ def main() -> None:
                     lines.append("|---|---|---|---|")
                     for k in orphan_kinds():
                         where = f" where {k['where']}" if k.get("where") else ""
-                        lines.append(f"| {k['kind']} | {k['child']}.{k['child_column']}{where} | "
-                                     f"{k['parent']}.{k['parent_column']} | {k['description']} |")
+                        lines.append(
+                            f"| {k['kind']} | {k['child']}.{k['child_column']}{where} | "
+                            f"{k['parent']}.{k['parent_column']} | {k['description']} |"
+                        )
                     lines.append("")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines), encoding="utf-8")

@@ -23,15 +23,17 @@ def rows() -> list[dict[str, str]]:
         level = "province" if code == province_code else "city" if code == city_code else "county"
         province = DIVISION_DATA.get(province_code, "")
         city = DIVISION_DATA.get(city_code, province) if level != "province" else ""
-        out.append({
-            "region_code": code,
-            "level": level,
-            "province_code": province_code,
-            "province_name": province,
-            "city_code": city_code if level != "province" else "",
-            "city_name": city,
-            "county_name": name if level == "county" else "",
-        })
+        out.append(
+            {
+                "region_code": code,
+                "level": level,
+                "province_code": province_code,
+                "province_name": province,
+                "city_code": city_code if level != "province" else "",
+                "city_name": city,
+                "county_name": name if level == "county" else "",
+            }
+        )
     return out
 
 

@@ -6,8 +6,6 @@ workers are its children). The database is created for the test and dropped afte
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from creditlake.devtools.cluster import AirflowCluster, fresh_postgres_database
@@ -38,4 +36,4 @@ def airflow_cluster(tmp_path, postgres_database):
         cluster.stop()
 
 
-from airflow_world import ENTERPRISES, MONTHS, SEED, sim_data, simulator  # noqa: F401  (fixtures)
+from airflow_world import ENTERPRISES, MONTHS, SEED, sim_data, simulator  # noqa: E402, F401  (fixtures)

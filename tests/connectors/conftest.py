@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from faultserver import CLIENT_ID, SECRET, FaultServer
 
 from creditlake.connectors.http import PlatformClient, RetryPolicy
 from creditlake.connectors.settings import PlatformSettings
 
-from faultserver import CLIENT_ID, SECRET, FaultServer
-
-FAST = RetryPolicy(attempts=5, backoff_base=0.05, backoff_max=0.2, total_seconds=20,
-                   retry_after_max=1.5, connect_timeout=2, read_timeout=1)
+FAST = RetryPolicy(
+    attempts=5,
+    backoff_base=0.05,
+    backoff_max=0.2,
+    total_seconds=20,
+    retry_after_max=1.5,
+    connect_timeout=2,
+    read_timeout=1,
+)
 
 
 @pytest.fixture

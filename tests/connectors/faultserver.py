@@ -76,7 +76,11 @@ class FaultServer:
         with self._lock:
             script = self.scripts.get(url.path)
             if not script:
-                action = ("json", 404, {"error": "not_found", "message": f"no such path {url.path}"})
+                action = (
+                    "json",
+                    404,
+                    {"error": "not_found", "message": f"no such path {url.path}"},
+                )
             else:
                 action = script.pop(0) if len(script) > 1 else script[0]
         self._act(h, action, parse_qs(url.query))
@@ -90,7 +94,9 @@ class FaultServer:
             if action[0] != "ok":
                 return self._act(h, action, {})
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != SECRET:
-            return self._send(h, 401, {"error": "invalid_client", "error_description": "bad client credentials"})
+            return self._send(
+                h, 401, {"error": "invalid_client", "error_description": "bad client credentials"}
+            )
         with self._lock:
             self._issued += 1
             token = f"tok-{self._issued}"
@@ -113,7 +119,9 @@ class FaultServer:
             return self._send(h, action[1], action[2], action[3] if len(action) > 3 else None)
         if kind == "revoke":  # the token dies: 401 now, a fresh token works
             self.valid_tokens.clear()
-            return self._send(h, 401, {"error": "invalid_token", "error_description": "token revoked"})
+            return self._send(
+                h, 401, {"error": "invalid_token", "error_description": "token revoked"}
+            )
         if kind == "reset":  # RST instead of a response
             h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             h.connection.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +30,11 @@ def server_env(server, warehouse: Path) -> dict[str, str]:
 
 
 def server_clock(server) -> datetime:
-    return datetime.fromtimestamp(server.clock, timezone.utc)
+    return datetime.fromtimestamp(server.clock, UTC)
 
 
 # -- what the simulator served, from its data folder and fault plan --------------------
+
 
 def _epoch(col: pa.ChunkedArray) -> np.ndarray:
     ts = pc.strptime(col, format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=True)
@@ -59,13 +60,17 @@ def expected(data: Path, server, datasets=None) -> dict[str, dict]:
         else:
             shown = _epoch(table["updated_at"]) <= clock
         mine = bad.filter(pc.equal(bad["dataset"], name))
-        is_bad = pc.is_in(table["_row_id"], value_set=mine["_row_id"]).to_numpy(zero_copy_only=False)
+        is_bad = pc.is_in(table["_row_id"], value_set=mine["_row_id"]).to_numpy(
+            zero_copy_only=False
+        )
         good = table.filter(pa.array(shown & ~is_bad)).select([*ds.key, version])
         good_n = good.group_by(good.column_names).aggregate([]).num_rows if good.num_rows else 0
         shown_ids = table["_row_id"].filter(pa.array(shown & is_bad))
         shown_bad = mine.filter(pc.is_in(mine["_row_id"], value_set=shown_ids))
-        reasons = Counter((_norm_key(k), r) for k, r in zip(shown_bad["key"].to_pylist(),
-                                                              shown_bad["reason"].to_pylist()))
+        reasons = Counter(
+            (_norm_key(k), r)
+            for k, r in zip(shown_bad["key"].to_pylist(), shown_bad["reason"].to_pylist())
+        )
         out[name] = {"good": good_n, "bad": int((shown & is_bad).sum()), "reasons": reasons}
     return out
 
@@ -79,12 +84,15 @@ def _norm_key(text) -> tuple:
         return (str(doc),)
 
     def clean(v):
-        return None if v in (None, "") else str(v).replace("\ufffd", "").replace("\udcff", "").strip()
+        return (
+            None if v in (None, "") else str(v).replace("\ufffd", "").replace("\udcff", "").strip()
+        )
 
     return tuple(sorted((k, clean(v)) for k, v in doc.items()))
 
 
 # -- what the lakehouse holds -------------------------------------------------------------
+
 
 def bronze_counts(datasets=None) -> dict[str, int]:
     from creditlake import lakehouse
@@ -127,8 +135,10 @@ def assert_exact(data: Path, server, datasets=None) -> None:
             problems.append(f"{name}: quarantine {len(rows[name])} != expected bad {exp['bad']}")
         missing = exp["reasons"] - quarantine_reasons(rows[name])
         if missing:
-            problems.append(f"{name}: planted (key, reason) not quarantined with that reason: "
-                            f"{list(missing.items())[:5]}")
+            problems.append(
+                f"{name}: planted (key, reason) not quarantined with that reason: "
+                f"{list(missing.items())[:5]}"
+            )
     assert not problems, "\n".join(problems)
 
 

@@ -38,13 +38,24 @@ def independent():
         yield server
 
 
-def run_cli(platform: str, url: str, credentials: tuple[str, str], *extra: str) -> subprocess.CompletedProcess:
+def run_cli(
+    platform: str, url: str, credentials: tuple[str, str], *extra: str
+) -> subprocess.CompletedProcess:
     """The real command; credentials through the environment variables it defaults to."""
     stem = "CREDITLAKE_" + platform.upper().replace("-", "_")
-    env = {**os.environ, "COLUMNS": "220", f"{stem}_CLIENT_ID": credentials[0],
-           f"{stem}_CLIENT_SECRET": credentials[1]}
-    return subprocess.run([str(CLI), "conformance", platform, url, *extra], capture_output=True, text=True,
-                          env=env, timeout=180)
+    env = {
+        **os.environ,
+        "COLUMNS": "220",
+        f"{stem}_CLIENT_ID": credentials[0],
+        f"{stem}_CLIENT_SECRET": credentials[1],
+    }
+    return subprocess.run(
+        [str(CLI), "conformance", platform, url, *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
 
 
 def table_rows(output: str) -> list[tuple[str, str, str, str]]:
@@ -107,13 +118,18 @@ def test_a_token_under_the_prefix_is_named_as_that_deviation():
     evidence = failed[0][3]
     assert "token endpoint under the path prefix" in evidence
     assert f"{server.base_url('tax')}/tax/v1/oauth/token" in evidence.replace(" ", "")
-    assert all(r[2] == PASS for r in rows if r[0] != "token endpoint")  # the rest ran with that token
+    assert all(
+        r[2] == PASS for r in rows if r[0] != "token endpoint"
+    )  # the rest ran with that token
 
 
-@pytest.mark.parametrize("deviation, check, words", [
-    ("inclusive_since", "updated_since exclusive", "must be exclusive"),
-    ("unordered_pages", "order", "out of order"),
-])
+@pytest.mark.parametrize(
+    "deviation, check, words",
+    [
+        ("inclusive_since", "updated_since exclusive", "must be exclusive"),
+        ("unordered_pages", "order", "out of order"),
+    ],
+)
 def test_a_deviation_in_paging_is_caught(deviation, check, words):
     with ContractServer(**{deviation: True}) as server:
         report = check_independent(server, "utility")
@@ -124,8 +140,12 @@ def test_a_deviation_in_paging_is_caught(deviation, check, words):
 
 
 def test_wrong_credentials_fail_the_token_check_and_skip_the_rest(independent):
-    report = Checker("commerce", independent.base_url("commerce"), "commerce-independent-client", "not-it").run()
-    assert report.checks[0].status == FAIL and "credentials were refused" in report.checks[0].evidence
+    report = Checker(
+        "commerce", independent.base_url("commerce"), "commerce-independent-client", "not-it"
+    ).run()
+    assert (
+        report.checks[0].status == FAIL and "credentials were refused" in report.checks[0].evidence
+    )
     assert report.checks[1].status == PASS  # a wrong secret gets 401, as it should
     assert {c.status for c in report.checks[2:]} == {SKIP}
 

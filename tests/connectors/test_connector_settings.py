@@ -25,7 +25,9 @@ def test_missing_variables_are_named(monkeypatch):
     monkeypatch.delenv("CREDITLAKE_TAX_CLIENT_SECRET", raising=False)
     monkeypatch.setenv("CREDITLAKE_TAX_BASE_URL", "http://x")
     monkeypatch.setenv("CREDITLAKE_TAX_CLIENT_ID", "id")
-    with pytest.raises(ConfigError, match="tax: missing configuration CREDITLAKE_TAX_CLIENT_SECRET"):
+    with pytest.raises(
+        ConfigError, match="tax: missing configuration CREDITLAKE_TAX_CLIENT_SECRET"
+    ):
         platform_settings("tax")
     monkeypatch.delenv("CREDITLAKE_BANK_DROP", raising=False)
     with pytest.raises(ConfigError, match="CREDITLAKE_BANK_DROP"):
@@ -38,11 +40,18 @@ def test_missing_variables_are_named(monkeypatch):
 def test_airflow_connection_when_variables_are_absent(tmp_path):
     # A fresh process: importing Airflow is what marks "running in Airflow".
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITLAKE_TAX_")}
-    env.update(AIRFLOW_HOME=str(tmp_path), AIRFLOW_CONN_CREDITLAKE_TAX="http://tax-client:s%2Fecret@127.0.0.1:8765")
-    code = ("import airflow\nfrom connectors.settings import platform_settings\n"
-            "s = platform_settings('tax')\nprint(s.base_url, s.client_id, s.client_secret)\n"
-            "try:\n    platform_settings('utility')\nexcept Exception as e:\n    print(e)")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        AIRFLOW_HOME=str(tmp_path),
+        AIRFLOW_CONN_CREDITLAKE_TAX="http://tax-client:s%2Fecret@127.0.0.1:8765",
+    )
+    code = (
+        "import airflow\nfrom connectors.settings import platform_settings\n"
+        "s = platform_settings('tax')\nprint(s.base_url, s.client_id, s.client_secret)\n"
+        "try:\n    platform_settings('utility')\nexcept Exception as e:\n    print(e)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "http://127.0.0.1:8765 tax-client s/ecret", out.stderr[-2000:]
     assert "CREDITLAKE_UTILITY_BASE_URL" in lines[1] and "'creditlake_utility'" in lines[1]

@@ -51,9 +51,11 @@ def test_download_reset_mid_file_retried(server, client, tmp_path):
     assert (tmp_path / "f").read_bytes() == data
 
 
-LOANS_HEADER = ("loan_id,uscc,product_id,branch_id,contract_date,maturity_date,credit_limit,"
-                "outstanding_principal,annual_rate,collateral_type,guarantor,classification,"
-                "days_past_due,as_of_date")
+LOANS_HEADER = (
+    "loan_id,uscc,product_id,branch_id,contract_date,maturity_date,credit_limit,"
+    "outstanding_principal,annual_rate,collateral_type,guarantor,classification,"
+    "days_past_due,as_of_date"
+)
 
 
 def _drop(folder, name, rows, companion=True, bom=False, wrong=False):
@@ -65,7 +67,9 @@ def _drop(folder, name, rows, companion=True, bom=False, wrong=False):
         (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n")
 
 
-ROW = 'L1,91350100MA2Y00010F,P01,B01,2025-01-02,2026-01-02,100000.00,5000.00,0.0435,none,,normal,0,{}'
+ROW = (
+    "L1,91350100MA2Y00010F,P01,B01,2025-01-02,2026-01-02,100000.00,5000.00,0.0435,none,,normal,0,{}"
+)
 
 
 def test_bank_drop_takes_complete_files_in_date_order(tmp_path):
@@ -96,7 +100,9 @@ def test_bank_file_landed_with_manifest_and_parsed(tmp_path):
     (drop_file,) = ready_files(drop, "loans", None)
     manifest_path, parts = land_file(source("bank", "loans"), "bank", drop_file)
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["batch_id"].startswith("loans-bank-file-20261102-") and manifest["scope"] == "bank"
+    assert (
+        manifest["batch_id"].startswith("loans-bank-file-20261102-") and manifest["scope"] == "bank"
+    )
     assert manifest["watermark_to"] == "2026-11-02" and manifest["rows"] == 2
     (entry,) = manifest["files"]
     assert entry["sha256"] == drop_file.sha256
@@ -120,7 +126,9 @@ def test_prune_landing_keeps_unpublished_batches(tmp_path):
     drop.mkdir()
     for day in ("20261102", "20261103"):
         _drop(drop, f"loans_{day}.csv.gz", [ROW.format(day)])
-    manifests = [land_file(source("bank", "loans"), "bank", f)[0] for f in ready_files(drop, "loans", None)]
+    manifests = [
+        land_file(source("bank", "loans"), "bank", f)[0] for f in ready_files(drop, "loans", None)
+    ]
     for m in manifests:  # pretend both were fetched 40 days ago
         doc = json.loads(m.read_text())
         doc["fetched_at"] = "2020-01-01T00:00:00Z"
@@ -162,9 +170,9 @@ def test_each_bank_drops_into_its_own_folder_and_keeps_its_own_watermark(tmp_pat
     """Contract section 5: banks sharing a deployment drop into folders named by bank_id; a
     bank's loan ids are its own, and one bank's late file is not skipped because another
     bank is further on."""
+    from creditlake import lakehouse
     from creditlake.connectors.errors import ConfigError
     from creditlake.connectors.ingest import run_ingest
-    from creditlake import lakehouse
 
     drop = tmp_path / "drop"
     for bank in ("bank_a", "bank-b"):
@@ -176,15 +184,20 @@ def test_each_bank_drops_into_its_own_folder_and_keeps_its_own_watermark(tmp_pat
     _drop(drop / "bank-b", "loans_20261102.csv.gz", [ROW.format("2026-11-02")])  # the same row
     first = run_ingest("bank", "loans")
     assert [(r.status, r.published) for r in first] == [("published", 1)] * 3
-    assert (lakehouse.watermark("loans", "bank_a"), lakehouse.watermark("loans", "bank-b")) == \
-        ("2026-11-03", "2026-11-02")
+    assert (lakehouse.watermark("loans", "bank_a"), lakehouse.watermark("loans", "bank-b")) == (
+        "2026-11-03",
+        "2026-11-02",
+    )
 
     _drop(drop / "bank-b", "loans_20261103.csv.gz", [ROW.format("2026-11-03")])  # b is a day late
     assert [(r.status, r.published) for r in run_ingest("bank", "loans")] == [("published", 1)]
     newest = lakehouse.latest("loans").to_pylist()
     assert sorted((r["_bank_id"], r["loan_id"], str(r["as_of_date"])) for r in newest) == [
-        ("bank-b", "L1", "2026-11-02"), ("bank-b", "L1", "2026-11-03"),
-        ("bank_a", "L1", "2026-11-02"), ("bank_a", "L1", "2026-11-03")]
+        ("bank-b", "L1", "2026-11-02"),
+        ("bank-b", "L1", "2026-11-03"),
+        ("bank_a", "L1", "2026-11-02"),
+        ("bank_a", "L1", "2026-11-03"),
+    ]
     assert run_ingest("bank", "loans") == []  # nothing new in either folder
 
     monkeypatch.setenv("CREDITLAKE_BANKS", "bank_a,bank_c")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from creditlake.connectors.http import (AuthenticationError, PlatformClient, RequestRejected, RetriesExhausted,
-                             RetryPolicy)
-from creditlake.connectors.settings import PlatformSettings
 from faultserver import CLIENT_ID, SECRET, page
+
+from creditlake.connectors.http import (
+    AuthenticationError,
+    PlatformClient,
+    RequestRejected,
+    RetriesExhausted,
+    RetryPolicy,
+)
+from creditlake.connectors.settings import PlatformSettings
 
 PATH = "/tax/v1/taxpayers"
 OK = ("json", 200, page([{"taxpayer_id": "X", "rating_year": 2025}]))
@@ -34,7 +39,7 @@ def test_429_with_delta_seconds_waits_then_succeeds(server, client):
 
 
 def test_429_with_http_date_waits_until_then(server, client):
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
     server.script(PATH, ("json", 429, {"error": "slow down"}, {"Retry-After": when}), OK)
     started = time.monotonic()
     assert client.get_json("/taxpayers").doc["data"]
@@ -51,7 +56,9 @@ def test_429_wait_is_bounded(server, client):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_retried_with_backoff(server, client, status):
-    server.script(PATH, ("json", status, {"error": "oops"}), ("json", status, {"error": "oops"}), OK)
+    server.script(
+        PATH, ("json", status, {"error": "oops"}), ("json", status, {"error": "oops"}), OK
+    )
     assert client.get_json("/taxpayers").doc["data"]
     assert server.count(PATH) == 3
 
@@ -101,10 +108,19 @@ def test_401_mid_run_refreshes_token_once_and_repeats(server, client):
 
 @pytest.mark.parametrize("status", [400, 404, 422])
 def test_client_errors_not_retried(server, client, status):
-    server.script(PATH, ("json", status, {"error": "bad_request", "message": f"updated_since malformed ({status})"}))
+    server.script(
+        PATH,
+        (
+            "json",
+            status,
+            {"error": "bad_request", "message": f"updated_since malformed ({status})"},
+        ),
+    )
     with pytest.raises(RequestRejected) as err:
         client.get_json("/taxpayers", {"updated_since": "yesterday"})
-    assert f"HTTP {status}" in str(err.value) and f"updated_since malformed ({status})" in str(err.value)
+    assert f"HTTP {status}" in str(err.value) and f"updated_since malformed ({status})" in str(
+        err.value
+    )
     assert str(err.value).startswith("tax: GET ")
     assert server.count(PATH) == 1
 

@@ -18,7 +18,16 @@ from pathlib import Path
 
 import pytest
 from contract_server import ContractServer  # tests/ is on sys.path (its conftest.py)
-from contract_text import API_DATASETS, BANK_DATASETS, CODES, PERSONAL, PLATFORMS, SCHEMA, field_types, typed
+from contract_text import (
+    API_DATASETS,
+    BANK_DATASETS,
+    CODES,
+    PERSONAL,
+    PLATFORMS,
+    SCHEMA,
+    field_types,
+    typed,
+)
 from contract_world import BANK_DAYS, World
 
 from creditlake.core import contract
@@ -28,13 +37,21 @@ from creditlake.core.contract import REASONS
 pytestmark = pytest.mark.slow  # about three minutes: 30 validated batches and a dbt build
 
 ALL_DATASETS = API_DATASETS + BANK_DATASETS
-SNAPSHOT_PLATFORMS = ("commerce", "tax", "utility")  # CSV and JSONL files, a BOM, legacy numbers, references
+SNAPSHOT_PLATFORMS = (
+    "commerce",
+    "tax",
+    "utility",
+)  # CSV and JSONL files, a BOM, legacy numbers, references
 PII_KEY = "independent-server-pii-key"
 
 
 def _world_env(tmp: Path, server: ContractServer) -> dict[str, str]:
-    return {**server.env(), "CREDITLAKE_WAREHOUSE": str(tmp / "warehouse"), "CREDITLAKE_PII_KEY": PII_KEY,
-            "CREDITLAKE_PAGE_SIZE": "40"}  # many pages: duplicates across pages, cursors followed
+    return {
+        **server.env(),
+        "CREDITLAKE_WAREHOUSE": str(tmp / "warehouse"),
+        "CREDITLAKE_PII_KEY": PII_KEY,
+        "CREDITLAKE_PAGE_SIZE": "40",
+    }  # many pages: duplicates across pages, cursors followed
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +74,14 @@ def snapshot(tmp_path_factory):
     with ContractServer() as server:
         env = _world_env(tmp, server)
         with environment(env):
-            results = [r for platform in SNAPSHOT_PLATFORMS for r in run_ingest(platform, mode="snapshot")]
+            results = [
+                r for platform in SNAPSHOT_PLATFORMS for r in run_ingest(platform, mode="snapshot")
+            ]
         yield server, results, env
 
 
 # -- what the lakehouse holds, keyed like the world's truth ------------------------------------
+
 
 def _text(value) -> str | None:
     return value.isoformat() if isinstance(value, date) else (None if value is None else str(value))
@@ -117,13 +137,18 @@ def value_problems(dataset: str, world_rows: dict, bronze: dict, tokens: dict) -
             wire = row.record.get(name)
             if name in _personal(dataset, row.record):
                 token = have[name]
-                if (wire is None) != (token is None) or (wire is not None and (
-                        token == wire or tokens.setdefault(wire, token) != token)):
-                    problems.append(f"{dataset} {version[0]} {name}: personal data {wire!r} stored as {token!r}")
+                if (wire is None) != (token is None) or (
+                    wire is not None and (token == wire or tokens.setdefault(wire, token) != token)
+                ):
+                    problems.append(
+                        f"{dataset} {version[0]} {name}: personal data {wire!r} stored as {token!r}"
+                    )
                 continue
             want = typed(ftype, wire)
             if have[name] != want:
-                problems.append(f"{dataset} {version[0]} {name}: bronze {have[name]!r}, the server sent {wire!r}")
+                problems.append(
+                    f"{dataset} {version[0]} {name}: bronze {have[name]!r}, the server sent {wire!r}"
+                )
     if len(set(tokens.values())) != len(tokens):
         problems.append(f"{dataset}: two personal values share one token")
     return problems
@@ -136,33 +161,44 @@ def assert_lakehouse_matches(world: World, mode: str, datasets) -> None:
         have = bronze_versions(dataset)
         missing, extra = set(want) - set(have), set(have) - set(want)
         if missing or extra:
-            problems.append(f"{dataset}: bronze lacks {len(missing)} good versions {sorted(missing)[:3]}, "
-                            f"holds {len(extra)} it should not {sorted(extra)[:3]}")
+            problems.append(
+                f"{dataset}: bronze lacks {len(missing)} good versions {sorted(missing)[:3]}, "
+                f"holds {len(extra)} it should not {sorted(extra)[:3]}"
+            )
         else:
             problems += value_problems(dataset, want, have, tokens)[:5]
-        planted = Counter((key, frozenset([reason])) for key, reason in world.bad_records(dataset, mode))
+        planted = Counter(
+            (key, frozenset([reason])) for key, reason in world.bad_records(dataset, mode)
+        )
         held = quarantined(dataset)
         if held != planted:
-            problems.append(f"{dataset}: quarantine differs from the planted bad records: "
-                            f"missing {sorted(planted - held, key=str)}, unexpected {sorted(held - planted, key=str)}")
+            problems.append(
+                f"{dataset}: quarantine differs from the planted bad records: "
+                f"missing {sorted(planted - held, key=str)}, unexpected {sorted(held - planted, key=str)}"
+            )
     assert not problems, "\n".join(problems)
 
 
 # -- the contract as data ------------------------------------------------------------------------
 
+
 def test_creditlake_contract_is_the_contract_text():
     """creditlake.core.contract against the independent reading of the same text."""
-    assert {p.name: (p.prefix, tuple(d.name for d in p.datasets)) for p in contract.API_PLATFORMS} == PLATFORMS
+    assert {
+        p.name: (p.prefix, tuple(d.name for d in p.datasets)) for p in contract.API_PLATFORMS
+    } == PLATFORMS
     for name, (key, fields) in SCHEMA.items():
         ds = contract.dataset(name)
         assert ds.key == key, name
         assert [(f.name, f.type, f.required) for f in ds.fields] == list(fields), name
-        assert {(name, f.name): f.codes for f in ds.fields if f.codes} == \
-            {k: v for k, v in CODES.items() if k[0] == name}, name
+        assert {(name, f.name): f.codes for f in ds.fields if f.codes} == {
+            k: v for k, v in CODES.items() if k[0] == name
+        }, name
         assert set(ds.pii_fields) >= set(PERSONAL.get(name, ())), name
 
 
 # -- incremental --------------------------------------------------------------------------------
+
 
 def test_world_plants_every_section_3_kind(incremental):
     server, _, _ = incremental
@@ -190,10 +226,16 @@ def test_legacy_numbers_failing_gs15_are_valid(incremental):
     failing = server.world.legacy_failing_gs15()
     assert len(failing) >= 4
     with environment(env):
-        enterprises = {r["uscc"]: r["legacy_reg_no"] for r in lakehouse.latest("enterprises").to_pylist()}
+        enterprises = {
+            r["uscc"]: r["legacy_reg_no"] for r in lakehouse.latest("enterprises").to_pylist()
+        }
         taxpayers = {r["taxpayer_id"] for r in lakehouse.read_bronze("taxpayers").to_pylist()}
-        filings = Counter(r["taxpayer_id"] for r in lakehouse.read_bronze("tax_filings").to_pylist())
-    served_filings = Counter(r.record["taxpayer_id"] for r in server.world.good_versions("tax_filings").values())
+        filings = Counter(
+            r["taxpayer_id"] for r in lakehouse.read_bronze("tax_filings").to_pylist()
+        )
+    served_filings = Counter(
+        r.record["taxpayer_id"] for r in server.world.good_versions("tax_filings").values()
+    )
     for e in failing:
         assert enterprises.get(e.uscc) == e.legacy
         assert e.legacy in taxpayers
@@ -223,16 +265,20 @@ def test_token_is_fetched_at_the_base_url_and_again_after_a_401(incremental):
 
 # -- snapshot -----------------------------------------------------------------------------------
 
+
 def test_snapshot_backfill_is_exactly_the_servers_truth(snapshot):
     server, results, env = snapshot
     assert {r.status for r in results} == {"published"}, results
     with environment(env):
-        assert_lakehouse_matches(server.world, "snapshot", [d for p in SNAPSHOT_PLATFORMS for d in PLATFORMS[p][1]])
+        assert_lakehouse_matches(
+            server.world, "snapshot", [d for p in SNAPSHOT_PLATFORMS for d in PLATFORMS[p][1]]
+        )
     files = {path for method, path, _ in server.requests if "/files/" in path}
     assert any(p.endswith(".csv.gz") for p in files) and any(p.endswith(".jsonl.gz") for p in files)
 
 
 # -- the marts ----------------------------------------------------------------------------------
+
 
 def test_marts_are_built_from_the_independent_world(incremental):
     """An orphan is planted on purpose: a penalty of an enterprise whose registry record
@@ -250,7 +296,11 @@ def test_marts_are_built_from_the_independent_world(incremental):
     good = {key[0] for key, _ in server.world.good_versions("enterprises")}
     with duckdb.connect(str(result.published_db), read_only=True) as con:
         published = {row[0] for row in con.sql("select uscc from marts.dim_enterprise").fetchall()}
-        legacy = dict(con.sql("select source_id, uscc from marts.identity_map where source = 'legacy_reg_no'").fetchall())
+        legacy = dict(
+            con.sql(
+                "select source_id, uscc from marts.identity_map where source = 'legacy_reg_no'"
+            ).fetchall()
+        )
     assert published == good
     for e in server.world.legacy_failing_gs15():  # valid numbers: they resolve to their enterprise
         assert legacy.get(e.legacy) == e.uscc

@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from simworld import ENTERPRISES, MONTHS, SEED, assert_exact, environment, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +48,17 @@ IN_PARTS = [
     ("lakehouse.bronze.after_commit", 3, "social-security", None, "incremental"),
     ("connectors.split_written", 1, "utility", None, "incremental"),  # parts spilled, not landed
 ]
-DATASETS = {"utility": ["utility_accounts", "meter_readings"], "social-security": ["ss_contributions"],
-            "bank": ["loans"]}
+DATASETS = {
+    "utility": ["utility_accounts", "meter_readings"],
+    "social-security": ["ss_contributions"],
+    "bank": ["loans"],
+}
 
 
 def test_every_crash_point_is_covered():
-    sources = list((ROOT / "connectors").glob("*.py")) + list((ROOT / "creditlake" / "lakehouse").glob("*.py"))
+    sources = list((ROOT / "connectors").glob("*.py")) + list(
+        (ROOT / "creditlake" / "lakehouse").glob("*.py")
+    )
     points = {m for p in sources for m in re.findall(r'crashpoint\("([^"]+)"\)', p.read_text())}
     covered = {s[0] for s in SCENARIOS + IN_PARTS}
     assert points <= covered, sorted(points - covered)
@@ -79,15 +83,20 @@ def _logged_published(datasets) -> dict[tuple[str, str], int]:
     from creditlake import lakehouse
 
     log = lakehouse.ingest_log().to_pylist()
-    return {(r["dataset"], r["batch_id"]): r["published"] for r in log
-            if r["dataset"] in datasets and r["status"] == "published"}
+    return {
+        (r["dataset"], r["batch_id"]): r["published"]
+        for r in log
+        if r["dataset"] in datasets and r["status"] == "published"
+    }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point,nth,platform,dataset,mode,part_rows",
-                         [s + (None,) for s in SCENARIOS] + [s + (PART_ROWS,) for s in IN_PARTS],
-                         ids=[f"{s[0]}:{s[1]}-{s[3] or s[2]}" for s in SCENARIOS]
-                         + [f"{s[0]}:{s[1]}-{s[3] or s[2]}-{s[4]}-in-parts" for s in IN_PARTS])
+@pytest.mark.parametrize(
+    "point,nth,platform,dataset,mode,part_rows",
+    [s + (None,) for s in SCENARIOS] + [s + (PART_ROWS,) for s in IN_PARTS],
+    ids=[f"{s[0]}:{s[1]}-{s[3] or s[2]}" for s in SCENARIOS]
+    + [f"{s[0]}:{s[1]}-{s[3] or s[2]}-{s[4]}-in-parts" for s in IN_PARTS],
+)
 def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset, mode, part_rows):
     from creditlake.connectors.ingest import run_ingest
     from creditlake.simulator.server import SimulatorServer
@@ -100,9 +109,17 @@ def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset,
             env["CREDITLAKE_MAX_PART_ROWS"] = part_rows
         datasets = DATASETS[platform]
         code = f"from connectors.ingest import run_ingest; run_ingest({platform!r}, {dataset!r}, {mode!r})"
-        crashed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                 env={**os.environ, **env, "CREDITLAKE_CRASH_AT": f"{point}:{nth}"}, timeout=300)
-        assert crashed.returncode == 137, f"did not crash at {point}:{nth}\n{crashed.stderr[-2000:]}"
+        crashed = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env, "CREDITLAKE_CRASH_AT": f"{point}:{nth}"},
+            timeout=300,
+        )
+        assert crashed.returncode == 137, (
+            f"did not crash at {point}:{nth}\n{crashed.stderr[-2000:]}"
+        )
         with environment(env):
             visible = _bronze_batches(datasets)  # what readers could see right after the crash
             run_ingest(platform, dataset, mode)  # recovery: an ordinary run
@@ -111,7 +128,12 @@ def test_crash_then_rerun_is_exact(sim, tmp_path, point, nth, platform, dataset,
                 for batch_id, rows in batches.items():
                     # every batch visible after the crash was complete: the same rows the
                     # lakehouse logs for it once recovery finished
-                    assert logged.get((dataset, batch_id)) == rows, (dataset, batch_id, rows, logged)
+                    assert logged.get((dataset, batch_id)) == rows, (
+                        dataset,
+                        batch_id,
+                        rows,
+                        logged,
+                    )
             assert_exact(sim, server, datasets)
             landing = Path(env["CREDITLAKE_WAREHOUSE"]) / "landing"
             assert not list(landing.glob("*/*/.staging-*"))

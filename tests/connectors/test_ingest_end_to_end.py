@@ -14,9 +14,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from simworld import (ENTERPRISES, MONTHS, PLATFORM_ORDER, SEED, assert_exact, bronze_counts,
-                      environment, pii_values, quarantined, server_env)
+from simworld import (
+    ENTERPRISES,
+    MONTHS,
+    PLATFORM_ORDER,
+    SEED,
+    assert_exact,
+    bronze_counts,
+    environment,
+    pii_values,
+    quarantined,
+    server_env,
+)
 
 FAULT_RATE = 0.1
 PART_ROWS = {"incremental": "500", "snapshot": "400"}  # most datasets: several parts
@@ -57,7 +66,9 @@ def snapshot(sim_data, tmp_path_factory):
 
 def test_incremental_with_faults_is_exact(sim_data, incremental):
     server, results, _ = incremental
-    assert {r.status for r in results} <= {"published"}, [r for r in results if r.status != "published"]
+    assert {r.status for r in results} <= {"published"}, [
+        r for r in results if r.status != "published"
+    ]
     assert sum(".p" in r.batch_id for r in results) > 10  # published in parts
     assert_exact(sim_data, server)
     faults = server.faults.stats()["faults"]
@@ -77,7 +88,9 @@ def test_rerun_of_the_same_window_changes_nothing(sim_data, incremental):
 
 def test_snapshot_backfill_with_faults_is_exact(sim_data, snapshot):
     server, results, _ = snapshot
-    assert {r.status for r in results} <= {"published"}, [r for r in results if r.status != "published"]
+    assert {r.status for r in results} <= {"published"}, [
+        r for r in results if r.status != "published"
+    ]
     assert_exact(sim_data, server)
 
 
@@ -100,7 +113,7 @@ def _avro_blocks(data: bytes) -> bytes:
             continue
         _, pos = _zigzag(segment, 0)
         size, pos = _zigzag(segment, pos)
-        block = segment[pos:pos + size]
+        block = segment[pos : pos + size]
         try:
             out.append(zlib.decompress(block, -15))
         except zlib.error:

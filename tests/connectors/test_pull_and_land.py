@@ -8,19 +8,24 @@ import json
 from datetime import timedelta
 
 import pytest
+from faultserver import SECRET, page
 
 from creditlake.connectors.api import incremental_since, pull_incremental, pull_snapshot
 from creditlake.connectors.errors import ConnectorError
-from creditlake.connectors.landed import batches, split_manifest
+from creditlake.connectors.landed import batches
 from creditlake.connectors.landing import landing_root
 from creditlake.connectors.records import REPLACEMENT
 from creditlake.connectors.sources import source
-from faultserver import SECRET, page
 
 SRC = source("tax", "taxpayers")
 PATH = "/tax/v1/taxpayers"
-R1 = {"taxpayer_id": "91350100M000100Y", "taxpayer_kind": "general", "credit_rating": "A",
-      "rating_year": 2025, "updated_at": "2026-10-01T08:00:00Z"}
+R1 = {
+    "taxpayer_id": "91350100M000100Y",
+    "taxpayer_kind": "general",
+    "credit_rating": "A",
+    "rating_year": 2025,
+    "updated_at": "2026-10-01T08:00:00Z",
+}
 R2 = {**R1, "taxpayer_id": "91350100M000101W", "updated_at": "2026-10-02T08:00:00Z", "vip": True}
 R3 = {**R1, "taxpayer_id": "\udcff91350100M000102U", "updated_at": "2026-10-03T08:00:00Z"}
 BAD_TS = {**R1, "taxpayer_id": "X", "updated_at": "2026-99-99T00:00:00Z"}
@@ -28,9 +33,12 @@ FUTURE = {**R1, "taxpayer_id": "Y", "updated_at": "2027-01-01T00:00:00Z"}
 
 
 def _script(server):
-    server.script(PATH, ("json", 200, page([R1, R2, BAD_TS], next_cursor="c2")),
-                  ("json", 429, {}, {"Retry-After": "0"}),
-                  ("json", 200, page([R2, R3, FUTURE], next_cursor=None)))
+    server.script(
+        PATH,
+        ("json", 200, page([R1, R2, BAD_TS], next_cursor="c2")),
+        ("json", 429, {}, {"Retry-After": "0"}),
+        ("json", 200, page([R2, R3, FUTURE], next_cursor=None)),
+    )
 
 
 def test_incremental_pages_landed_exactly_and_parsed(server, client):
@@ -86,9 +94,14 @@ def test_empty_window_lands_nothing(server, client):
 
 
 def test_next_pull_starts_at_the_watermark_or_a_configured_lookback_before_it():
-    assert incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z", timedelta(0)) == "2026-10-10T12:00:00Z"
-    assert incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z",
-                             timedelta(days=3)) == "2026-10-07T12:00:00Z"
+    assert (
+        incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z", timedelta(0))
+        == "2026-10-10T12:00:00Z"
+    )
+    assert (
+        incremental_since("2026-10-10T12:00:00Z", "1970-01-01T00:00:00Z", timedelta(days=3))
+        == "2026-10-07T12:00:00Z"
+    )
     assert incremental_since(None, "2020-01-01T00:00:00Z", timedelta(0)) == "2020-01-01T00:00:00Z"
 
 
@@ -97,16 +110,37 @@ def _gz_csv(text: str) -> bytes:
 
 
 def test_snapshot_files_streamed_verified_and_parsed(server, client):
-    csv_bytes = _gz_csv('\ufefftaxpayer_id,taxpayer_kind,credit_rating,rating_year,updated_at\r\n'
-                        'A1,general,A,2025,2026-10-01T00:00:00Z\r\n"A,2",small_scale,B,2024,2026-10-02T00:00:00Z\r\n')
+    csv_bytes = _gz_csv(
+        "\ufefftaxpayer_id,taxpayer_kind,credit_rating,rating_year,updated_at\r\n"
+        'A1,general,A,2025,2026-10-01T00:00:00Z\r\n"A,2",small_scale,B,2024,2026-10-02T00:00:00Z\r\n'
+    )
     jsonl_bytes = gzip.compress((json.dumps({**R1, "taxpayer_id": "J1"}) + "\n").encode())
-    files = [{"url": "/files/tax/taxpayers/s1/part-1.csv.gz", "format": "csv.gz", "rows": 2,
-              "bytes": len(csv_bytes), "sha256": hashlib.sha256(csv_bytes).hexdigest()},
-             {"url": "/files/tax/taxpayers/s1/part-2.jsonl.gz", "format": "jsonl.gz", "rows": 1,
-              "bytes": len(jsonl_bytes), "sha256": hashlib.sha256(jsonl_bytes).hexdigest()}]
+    files = [
+        {
+            "url": "/files/tax/taxpayers/s1/part-1.csv.gz",
+            "format": "csv.gz",
+            "rows": 2,
+            "bytes": len(csv_bytes),
+            "sha256": hashlib.sha256(csv_bytes).hexdigest(),
+        },
+        {
+            "url": "/files/tax/taxpayers/s1/part-2.jsonl.gz",
+            "format": "jsonl.gz",
+            "rows": 1,
+            "bytes": len(jsonl_bytes),
+            "sha256": hashlib.sha256(jsonl_bytes).hexdigest(),
+        },
+    ]
     server.script(PATH, ("json", 200, page([], as_of="2026-11-01T00:00:00Z")))
-    server.script(PATH + "/snapshots", ("reset",), ("json", 200, {"snapshots": [
-        {"snapshot_id": "s1", "as_of": "2026-11-01T00:00:00Z", "files": files}]}))
+    server.script(
+        PATH + "/snapshots",
+        ("reset",),
+        (
+            "json",
+            200,
+            {"snapshots": [{"snapshot_id": "s1", "as_of": "2026-11-01T00:00:00Z", "files": files}]},
+        ),
+    )
     server.script(files[0]["url"], ("json", 503, {}), ("file", csv_bytes))
     server.script(files[1]["url"], ("file", jsonl_bytes))
     manifest_path, parts = pull_snapshot(client, SRC)

@@ -8,9 +8,9 @@ import json
 
 import pyarrow.compute as pc
 
-from creditlake.core.contract import dataset
 from creditlake.connectors.landed import read_landed, split_files
 from creditlake.connectors.split import part_count
+from creditlake.core.contract import dataset
 
 DS = dataset("taxpayers")
 HEADER = "taxpayer_id,taxpayer_kind,credit_rating,rating_year,updated_at,vip\n"
@@ -28,8 +28,10 @@ def _land(tmp_path):
     second.append("T99,general,A,2024,2027-01-01T00:00:00Z,\n")  # future: not a cursor
     _csv(tmp_path / "a.csv.gz", first)
     _csv(tmp_path / "b.csv.gz", second)
-    return [{"name": "a.csv.gz", "format": "csv.gz", "rows": 40},
-            {"name": "b.csv.gz", "format": "csv.gz", "rows": 24}]
+    return [
+        {"name": "a.csv.gz", "format": "csv.gz", "rows": 40},
+        {"name": "b.csv.gz", "format": "csv.gz", "rows": 24},
+    ]
 
 
 def test_parts_keep_each_key_together_and_replay_cuts_the_same_parts(tmp_path, monkeypatch):
@@ -47,7 +49,9 @@ def test_parts_keep_each_key_together_and_replay_cuts_the_same_parts(tmp_path, m
         for number, part in enumerate(parts):
             for key in set(part["taxpayer_id"].to_pylist()):
                 assert where.setdefault(key, number) == number, key  # one part per key
-        assert sorted(pc.unique(whole["_raw"]).to_pylist()) == sorted(r for p in parts for r in p["_raw"].to_pylist())
+        assert sorted(pc.unique(whole["_raw"]).to_pylist()) == sorted(
+            r for p in parts for r in p["_raw"].to_pylist()
+        )
         with split_files(DS, "tax", tmp_path, files) as again:
             assert all(again.part(i).equals(parts[i]) for i in range(len(parts)))
             assert again.content_digest == split.content_digest
@@ -58,9 +62,16 @@ def test_parts_keep_each_key_together_and_replay_cuts_the_same_parts(tmp_path, m
 
 def test_digest_ignores_duplicates_and_order(tmp_path, monkeypatch):
     monkeypatch.setenv("CREDITLAKE_WAREHOUSE", str(tmp_path / "warehouse"))
-    records = [{"taxpayer_id": f"T{i}", "credit_rating": "A", "updated_at": "2026-10-01T00:00:00Z"}
-               for i in range(5)]
-    pages = {"p1.json": records[:3], "p2.json": records[2:], "q1.json": records[::-1], "r1.json": records[:4]}
+    records = [
+        {"taxpayer_id": f"T{i}", "credit_rating": "A", "updated_at": "2026-10-01T00:00:00Z"}
+        for i in range(5)
+    ]
+    pages = {
+        "p1.json": records[:3],
+        "p2.json": records[2:],
+        "q1.json": records[::-1],
+        "r1.json": records[:4],
+    }
     for name, data in pages.items():
         (tmp_path / name).write_text(json.dumps({"data": data, "next_cursor": None}))
 

@@ -15,8 +15,12 @@ CLI = [str(Path(sys.executable).parent / "creditlake")]
 
 
 def test_cli_prints_one_line_per_code_and_exits_1_when_any_is_invalid():
-    run = subprocess.run([*CLI, "uscc", "914403001922038216", "914403001922038217"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [*CLI, "uscc", "914403001922038216", "914403001922038217"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1
     lines = run.stdout.splitlines()
     assert lines[0] == "914403001922038216 valid"
@@ -25,20 +29,27 @@ def test_cli_prints_one_line_per_code_and_exits_1_when_any_is_invalid():
 
 
 def test_cli_exits_0_when_all_valid_and_normalises_case_and_spaces():
-    run = subprocess.run([*CLI, "uscc", "91110000600037341l", "9144 0300 1922 0382 16"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [*CLI, "uscc", "91110000600037341l", "9144 0300 1922 0382 16"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines() == ["91110000600037341L valid", "914403001922038216 valid"]
 
 
-@pytest.mark.parametrize("code, reason", [
-    ("91440300192203821", "length 17, expected 18"),
-    ("9144030019220382166", "length 19, expected 18"),
-    ("9144030019220382I6", "not in the USCC alphabet"),
-    ("91440300192203821O", "not in the USCC alphabet"),
-    ("A14403001922038216", "expected '5'"),
-    ("914403001922038217", "expected '6'"),
-])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("91440300192203821", "length 17, expected 18"),
+        ("9144030019220382166", "length 19, expected 18"),
+        ("9144030019220382I6", "not in the USCC alphabet"),
+        ("91440300192203821O", "not in the USCC alphabet"),
+        ("A14403001922038216", "expected '5'"),
+        ("914403001922038217", "expected '6'"),
+    ],
+)
 def test_each_kind_of_invalid_code_gets_its_reason(code, reason):
     assert reason in uscc.check(code)
 

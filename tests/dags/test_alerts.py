@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from creditlake.orchestration.alerts import (alerts_file, freshness_breaches, freshness_sla, on_task_failure,
-                                             read_alerts)
+from creditlake.orchestration.alerts import (
+    alerts_file,
+    freshness_breaches,
+    freshness_sla,
+    on_task_failure,
+    read_alerts,
+)
 from creditlake.orchestration.freshness import freshness, record_attempt, record_pull
 
-T0 = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 3, tzinfo=UTC)
 
 
 def test_a_good_pull_keeps_a_dataset_fresh_until_the_sla_passes():
@@ -47,6 +52,10 @@ def test_failure_callback_writes_a_visible_alert():
     ti = SimpleNamespace(dag_id="ingest_tax", task_id="pull_validate_publish", map_index=1)
     on_task_failure({"ti": ti, "exception": RuntimeError("tax platform down")})
     (alert,) = read_alerts()
-    assert (alert.kind, alert.level, alert.subject) == ("task_failed", "error", "ingest_tax.pull_validate_publish[1]")
+    assert (alert.kind, alert.level, alert.subject) == (
+        "task_failed",
+        "error",
+        "ingest_tax.pull_validate_publish[1]",
+    )
     assert "tax platform down" in alert.message
     assert json.loads(alerts_file().read_text())["kind"] == "task_failed"

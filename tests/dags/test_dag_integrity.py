@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,22 @@ from creditlake.core.contract import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
-EXPECTED = {f"ingest_{p.replace('-', '_')}" for p in PLATFORMS} | {"transform_dbt", "regulator_extract",
-                                                                   "maintenance"}
-HEAVY = ("dbt", "great_expectations", "pyiceberg", "duckdb", "pandas", "creditlake.connectors.ingest",
-         "creditlake.lakehouse.read", "cosmos", "requests")
+EXPECTED = {f"ingest_{p.replace('-', '_')}" for p in PLATFORMS} | {
+    "transform_dbt",
+    "regulator_extract",
+    "maintenance",
+}
+HEAVY = (
+    "dbt",
+    "great_expectations",
+    "pyiceberg",
+    "duckdb",
+    "pandas",
+    "creditlake.connectors.ingest",
+    "creditlake.lakehouse.read",
+    "cosmos",
+    "requests",
+)
 
 # Runs in a fresh interpreter: Airflow is imported first (its own configuration I/O is
 # not ours), then an audit hook records everything the DAG files themselves do.
@@ -50,9 +63,18 @@ print(json.dumps({"events": events, "dag_ids": dag_ids, "new_modules": sorted(se
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow_home")
-    env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", PROBE, str(DAGS)], capture_output=True, text=True, env=env,
-                          timeout=300)
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(DAGS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -100,8 +122,11 @@ def test_ingestion_dag_per_platform_from_the_registry(dagbag):
         datasets = sorted(d for t in mapped for d in t.op_kwargs_expand_input.value["dataset"])
         assert datasets == sorted(sources), platform
         # A dataset loads after the datasets it refers to.
-        level = {d: i for i, t in enumerate(sorted(mapped, key=lambda t: len(t.upstream_task_ids)))
-                 for d in t.op_kwargs_expand_input.value["dataset"]}
+        level = {
+            d: i
+            for i, t in enumerate(sorted(mapped, key=lambda t: len(t.upstream_task_ids)))
+            for d in t.op_kwargs_expand_input.value["dataset"]
+        }
         for name, src in sources.items():
             assert all(level[dep] < level[name] for dep in src.depends_on), name
         assert dag.get_task("check_freshness").trigger_rule == "all_done"
@@ -120,9 +145,9 @@ def test_dbt_dag_waits_for_every_bronze_asset_and_holds_the_writer_pool(dagbag):
 
 
 def test_extract_period_is_the_month_before_the_interval_end():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from creditlake.orchestration.regulator_extract_dag import period_for
 
-    assert period_for(datetime(2026, 11, 3, 6, tzinfo=timezone.utc)) == "2026-10"
-    assert period_for(datetime(2027, 1, 3, 6, tzinfo=timezone.utc)) == "2026-12"
+    assert period_for(datetime(2026, 11, 3, 6, tzinfo=UTC)) == "2026-10"
+    assert period_for(datetime(2027, 1, 3, 6, tzinfo=UTC)) == "2026-12"

@@ -11,7 +11,6 @@ import pytest
 
 from creditlake.core.contract import DATASETS
 
-
 # Marts about the pipeline's own runs (ingest log, freshness "now") change with every run by design.
 OPERATIONAL_MARTS = {"fct_ingest_batches", "rpt_source_freshness"}
 
@@ -23,13 +22,23 @@ def _state(warehouse: Path) -> dict:
     from creditlake.lakehouse.read import read_bronze
 
     state = {"bronze": {d: read_bronze(d).num_rows for d in DATASETS}}
-    with duckdb.connect(str(warehouse / "marts" / "published" / "creditlake.duckdb"), read_only=True) as con:
-        tables = con.sql("select table_schema, table_name from information_schema.tables "
-                         "where table_schema = 'marts' order by all").fetchall()
-        state["marts"] = {t: con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0]
-                          for s, t in tables if t not in OPERATIONAL_MARTS}
-    state["extract"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                        for p in sorted((warehouse / "extracts").rglob("*")) if p.is_file()}
+    with duckdb.connect(
+        str(warehouse / "marts" / "published" / "creditlake.duckdb"), read_only=True
+    ) as con:
+        tables = con.sql(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema = 'marts' order by all"
+        ).fetchall()
+        state["marts"] = {
+            t: con.sql(f'select count(*) from "{s}"."{t}"').fetchall()[0][0]
+            for s, t in tables
+            if t not in OPERATIONAL_MARTS
+        }
+    state["extract"] = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((warehouse / "extracts").rglob("*"))
+        if p.is_file()
+    }
     return state
 
 
@@ -40,12 +49,20 @@ def test_pipeline_daily_runs_extract_and_backfill(pipeline):
     daily = pipeline("--start", "2026-11-01", "--days", "1", "--extract", "2026-09")
     assert set(daily["results"].values()) == {"success"}
     ran = {key.split("@")[0] for key in daily["results"]}
-    assert {"transform_dbt", "maintenance", "regulator_extract", "ingest_bank", "ingest_commerce"} <= ran
+    assert {
+        "transform_dbt",
+        "maintenance",
+        "regulator_extract",
+        "ingest_bank",
+        "ingest_commerce",
+    } <= ran
 
     state = _state(warehouse)
     assert all(n > 0 for n in state["bronze"].values()), state["bronze"]
     assert state["marts"].get("fct_loan_month", 0) > 0
-    assert {"manifest.json", "loan_level_2026-09.csv", "loan_level_2026-09.parquet"} <= set(state["extract"])
+    assert {"manifest.json", "loan_level_2026-09.csv", "loan_level_2026-09.parquet"} <= set(
+        state["extract"]
+    )
 
     # A backfill of the same day (every DAG cleared and run again) and a re-run of the
     # extract give the state the daily run gave, to the byte for the extract.
@@ -53,6 +70,8 @@ def test_pipeline_daily_runs_extract_and_backfill(pipeline):
     assert set(backfill["results"].values()) == {"success"}
     after = _state(warehouse)
     for layer in state:
-        changed = {k: (v, after[layer].get(k)) for k, v in state[layer].items() if after[layer].get(k) != v}
+        changed = {
+            k: (v, after[layer].get(k)) for k, v in state[layer].items() if after[layer].get(k) != v
+        }
         assert changed == {} and set(after[layer]) == set(state[layer]), layer
     print("dag.test timings (s):", {k: round(v, 1) for k, v in daily["timings"].items()})

@@ -22,8 +22,11 @@ def ingest_world(root: Path, **options) -> tuple[Path, dict[str, str]]:
 
     sim = root / "sim"
     generate(out=sim, seed=SEED, enterprises=ENTERPRISES, months=MONTHS, **options)
-    env = {"CREDITLAKE_WAREHOUSE": str(root / "warehouse"), "CREDITLAKE_BANK_DROP": str(root / "drop"),
-           "CREDITLAKE_PII_KEY": "test-pii-key"}
+    env = {
+        "CREDITLAKE_WAREHOUSE": str(root / "warehouse"),
+        "CREDITLAKE_BANK_DROP": str(root / "drop"),
+        "CREDITLAKE_PII_KEY": "test-pii-key",
+    }
     with SimulatorServer(sim, seed=SEED, drop=root / "drop") as server:
         pull = dict(env)
         for platform in API_PLATFORMS:

@@ -39,12 +39,16 @@ def test_every_data_test_is_classified(data_tests):
         meta, severity = t["config"].get("meta") or {}, t["config"]["severity"].lower()
         if meta.get("kind") == "guarantee":
             if severity != "error" or meta.get("by") not in GUARANTORS:
-                wrong.append(f"{t['name']}: a guarantee is severity error with meta.by one of {sorted(GUARANTORS)}")
+                wrong.append(
+                    f"{t['name']}: a guarantee is severity error with meta.by one of {sorted(GUARANTORS)}"
+                )
         elif meta.get("kind") == "observation":
             if severity != "warn" or not meta.get("counted_as"):
                 wrong.append(f"{t['name']}: an observation is severity warn with meta.counted_as")
         else:
-            wrong.append(f"{t['name']} ({t['original_file_path']}): no meta.kind (guarantee or observation)")
+            wrong.append(
+                f"{t['name']} ({t['original_file_path']}): no meta.kind (guarantee or observation)"
+            )
     assert not wrong, "\n".join(wrong)
 
 
@@ -52,19 +56,30 @@ def test_observations_are_counted_in_the_orphan_mart(data_tests, marts):
     """A relationships observation is a kind of reference orphan: the kind it names must be in
     rpt_reference_orphans with the same child and parent, so the test's failing rows are what
     the mart counts."""
-    kinds = {row[0]: row[1:] for row in marts.execute(
-        "SELECT kind, child, child_column, parent, parent_column FROM marts.rpt_reference_orphans").fetchall()}
-    observations = [t for t in data_tests if (t["config"].get("meta") or {}).get("kind") == "observation"]
+    kinds = {
+        row[0]: row[1:]
+        for row in marts.execute(
+            "SELECT kind, child, child_column, parent, parent_column FROM marts.rpt_reference_orphans"
+        ).fetchall()
+    }
+    observations = [
+        t for t in data_tests if (t["config"].get("meta") or {}).get("kind") == "observation"
+    ]
     assert observations  # the identity map, loan products and region codes at least
     for t in observations:
         kind = t["config"]["meta"]["counted_as"]
         # other observations would need count rows of their own in a data-quality mart
-        assert t["test_metadata"]["name"] == "relationships", f"{t['name']}: no mart counts this observation"
+        assert t["test_metadata"]["name"] == "relationships", (
+            f"{t['name']}: no mart counts this observation"
+        )
         assert kind in kinds, f"{t['name']} counted as {kind}, which rpt_reference_orphans lacks"
         args = t["test_metadata"]["kwargs"]
         child = t["attached_node"].split(".")[-1]
         parent = args["to"].removeprefix("ref('").removesuffix("')")
-        assert kinds[kind] == (child, args["column_name"], parent, args["field"]), (t["name"], kinds[kind])
+        assert kinds[kind] == (child, args["column_name"], parent, args["field"]), (
+            t["name"],
+            kinds[kind],
+        )
 
 
 def test_observation_counts_agree_with_their_tests(dbt_build, marts):
@@ -72,7 +87,9 @@ def test_observation_counts_agree_with_their_tests(dbt_build, marts):
     _, result = dbt_build
     run = json.loads((result.marts_db.parent / "dbt" / "target" / "run_results.json").read_text())
     manifest = json.loads((result.marts_db.parent / "dbt" / "target" / "manifest.json").read_text())
-    orphans = dict(marts.execute("SELECT kind, orphan_rows FROM marts.rpt_reference_orphans").fetchall())
+    orphans = dict(
+        marts.execute("SELECT kind, orphan_rows FROM marts.rpt_reference_orphans").fetchall()
+    )
     checked = 0
     for r in run["results"]:
         node = manifest["nodes"].get(r["unique_id"], {})

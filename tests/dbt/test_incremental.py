@@ -47,17 +47,26 @@ def _marts(db) -> dict[str, list[tuple]]:
 
     con = duckdb.connect(str(db))  # the same instance dbt holds in this process
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND database_name = current_database()"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND database_name = current_database()"
+            ).fetchall()
+        ]
         out = {}
         for table in tables:
             cols = con.execute(
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'marts' "
                 "AND table_name = ? AND database_name = current_database() AND column_name <> '_built_at'",
-                [table]).fetchall()
-            select = ", ".join(f"printf('%.9g', \"{c}\")" if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols)
-            out[table] = sorted(con.execute(f"SELECT {select} FROM marts.{table}").fetchall(), key=repr)
+                [table],
+            ).fetchall()
+            select = ", ".join(
+                f"printf('%.9g', \"{c}\")" if t in ("DOUBLE", "FLOAT") else f'"{c}"'
+                for c, t in cols
+            )
+            out[table] = sorted(
+                con.execute(f"SELECT {select} FROM marts.{table}").fetchall(), key=repr
+            )
         return out
     finally:
         con.close()
@@ -119,11 +128,19 @@ def _late_corrections(bronze, clock: dt.datetime, stamp: dt.datetime) -> None:
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
     at = f"TIMESTAMPTZ '{stamp.isoformat()}'"
-    quarter_end = next(period(back) for back in range(5, 8) if int(period(back)[5:]) % 3 == 0)  # quarterly returns too
+    quarter_end = next(
+        period(back) for back in range(5, 8) if int(period(back)[5:]) % 3 == 0
+    )  # quarterly returns too
     versions = {
         "meter_readings": (f"period = '{period(7)}'", "consumption * 0.4 AS consumption"),
-        "tax_filings": (f"period = '{quarter_end}' AND tax_type = 'vat'", "declared_revenue * 0.5 AS declared_revenue"),
-        "invoices": (f"strftime(CAST(issued_on AS DATE), '%Y-%m') = '{period(5)}'", "'cancelled' AS status"),
+        "tax_filings": (
+            f"period = '{quarter_end}' AND tax_type = 'vat'",
+            "declared_revenue * 0.5 AS declared_revenue",
+        ),
+        "invoices": (
+            f"strftime(CAST(issued_on AS DATE), '%Y-%m') = '{period(5)}'",
+            "'cancelled' AS status",
+        ),
         "enterprises": ("industry_code LIKE 'C%'", "'F5191' AS industry_code"),
     }
     con = duckdb.connect()
@@ -152,7 +169,8 @@ def _rewritten(db, table: str) -> tuple[int, int]:
     try:
         return con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE _built_at = (SELECT max(_built_at) FROM marts.{table})) "
-            f"FROM marts.{table}").fetchone()
+            f"FROM marts.{table}"
+        ).fetchone()
     finally:
         con.close()
 
@@ -191,7 +209,12 @@ def test_incremental_marts_equal_a_full_rebuild(incremental_and_full):
     for table in sorted(rebuilt):
         only_incremental = set(incremental[table]) - set(rebuilt[table])
         only_rebuilt = set(rebuilt[table]) - set(incremental[table])
-        assert len(incremental[table]) == len(rebuilt[table]) and not only_incremental and not only_rebuilt, (
+        assert (
+            len(incremental[table]) == len(rebuilt[table])
+            and not only_incremental
+            and not only_rebuilt
+        ), (
             f"marts.{table}: {len(only_incremental)} rows only after the incremental runs "
             f"(e.g. {sorted(only_incremental, key=repr)[:2]}), {len(only_rebuilt)} only after a full rebuild "
-            f"(e.g. {sorted(only_rebuilt, key=repr)[:2]})")
+            f"(e.g. {sorted(only_rebuilt, key=repr)[:2]})"
+        )

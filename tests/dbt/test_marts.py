@@ -30,11 +30,19 @@ def test_unit_tests_pass(dbt_build):
 
 def test_one_row_per_enterprise(marts, sim_dir):
     registry = marts.execute("SELECT count(*) FROM staging.stg_commerce__enterprises").fetchone()[0]
-    rows, distinct = marts.execute("SELECT count(*), count(DISTINCT uscc) FROM marts.dim_enterprise").fetchone()
+    rows, distinct = marts.execute(
+        "SELECT count(*), count(DISTINCT uscc) FROM marts.dim_enterprise"
+    ).fetchone()
     assert rows == distinct == registry
-    truth = pq.read_table(sim_dir / "truth" / "enterprises.parquet", columns=["uscc"]).column("uscc").to_pylist()
+    truth = (
+        pq.read_table(sim_dir / "truth" / "enterprises.parquet", columns=["uscc"])
+        .column("uscc")
+        .to_pylist()
+    )
     # every enterprise the registry published is a real one (bad records were quarantined)
-    assert set(marts.execute("SELECT uscc FROM marts.dim_enterprise").fetchall()) <= {(u,) for u in truth}
+    assert set(marts.execute("SELECT uscc FROM marts.dim_enterprise").fetchall()) <= {
+        (u,) for u in truth
+    }
 
 
 def test_monthly_panel_covers_every_enterprise_month(marts):
@@ -59,20 +67,40 @@ def test_planted_distress_gets_warnings(marts, sim_dir):
     truth = pq.read_table(sim_dir / "truth" / "enterprises.parquet").to_pylist()
     last = marts.execute("SELECT max(period) FROM marts.fct_credit_score").fetchone()[0]
     # distress that began at least three months before the end of the data
-    distressed = {t["uscc"] for t in truth if t["distressed"] and t["onset_period"] and t["onset_period"] <= _shift(last, -3)}
+    distressed = {
+        t["uscc"]
+        for t in truth
+        if t["distressed"] and t["onset_period"] and t["onset_period"] <= _shift(last, -3)
+    }
     assert distressed, "the small simulation should plant some distress"
-    warned = {r[0] for r in marts.execute(
-        "SELECT DISTINCT uscc FROM marts.fct_risk_warnings WHERE level = 'red' OR months_active >= 2").fetchall()}
+    warned = {
+        r[0]
+        for r in marts.execute(
+            "SELECT DISTINCT uscc FROM marts.fct_risk_warnings WHERE level = 'red' OR months_active >= 2"
+        ).fetchall()
+    }
     assert len(distressed & warned) / len(distressed) >= 0.8
-    healthy = {t["uscc"] for t in truth if not t["distressed"] and not t["core_distressed"] and not t["overdeclares"]}
+    healthy = {
+        t["uscc"]
+        for t in truth
+        if not t["distressed"] and not t["core_distressed"] and not t["overdeclares"]
+    }
     assert len(healthy & warned) / len(healthy) < 0.2
 
 
 def test_scores_rank_distressed_below_healthy(marts, sim_dir):
-    truth = {t["uscc"]: t for t in pq.read_table(sim_dir / "truth" / "enterprises.parquet").to_pylist()}
+    truth = {
+        t["uscc"]: t for t in pq.read_table(sim_dir / "truth" / "enterprises.parquet").to_pylist()
+    }
     last = marts.execute("SELECT max(period) FROM marts.fct_credit_score").fetchone()[0]
-    scores = marts.execute("SELECT uscc, score FROM marts.fct_credit_score WHERE period = ?", [last]).fetchall()
-    bad = [s for u, s in scores if truth[u]["distressed"] and truth[u]["onset_period"] <= _shift(last, -3)]
+    scores = marts.execute(
+        "SELECT uscc, score FROM marts.fct_credit_score WHERE period = ?", [last]
+    ).fetchall()
+    bad = [
+        s
+        for u, s in scores
+        if truth[u]["distressed"] and truth[u]["onset_period"] <= _shift(last, -3)
+    ]
     good = [s for u, s in scores if not truth[u]["distressed"]]
     auc, _ = backtest.auc_ks(bad + good, [True] * len(bad) + [False] * len(good))
     assert auc >= 0.85
@@ -84,20 +112,30 @@ def test_credit_lines_respect_product_limits_and_cap(marts):
         WHERE o.suggested_line > least(p.max_amount, 10000000) OR o.suggested_line < p.min_amount
     """).fetchone()[0]
     assert over == 0
-    assert marts.execute("SELECT count(*) FROM marts.fct_credit_line_offers WHERE offer_status = 'offered'").fetchone()[0] > 0
+    assert (
+        marts.execute(
+            "SELECT count(*) FROM marts.fct_credit_line_offers WHERE offer_status = 'offered'"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def test_data_quality_mart_accounts_for_every_batch(marts):
     batches, unaccounted = marts.execute(
-        "SELECT count(*), coalesce(sum(abs(unaccounted_rows)), 0) FROM marts.fct_ingest_batches").fetchone()
+        "SELECT count(*), coalesce(sum(abs(unaccounted_rows)), 0) FROM marts.fct_ingest_batches"
+    ).fetchone()
     assert batches > 0
     assert unaccounted == 0
-    quarantined = marts.execute("SELECT sum(quarantined_rows) FROM marts.rpt_source_freshness").fetchone()[0]
+    quarantined = marts.execute(
+        "SELECT sum(quarantined_rows) FROM marts.rpt_source_freshness"
+    ).fetchone()[0]
     assert quarantined > 0  # the simulator plants bad records
 
 
 def _path(con) -> str:
-    return con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    return con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
 
 
 def _shift(period: str, months: int) -> str:

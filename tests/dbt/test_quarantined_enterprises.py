@@ -31,7 +31,11 @@ DIRECT = {
     "ss_contribution_enterprise": ("ss_contributions", ["uscc", "period"], "uscc"),
     "invoice_seller_enterprise": ("invoices", ["invoice_no"], "seller_uscc"),
     "invoice_buyer_enterprise": ("invoices", ["invoice_no"], "buyer_uscc"),
-    "confirmation_supplier_enterprise": ("receivable_confirmations", ["confirmation_id"], "supplier_uscc"),
+    "confirmation_supplier_enterprise": (
+        "receivable_confirmations",
+        ["confirmation_id"],
+        "supplier_uscc",
+    ),
     "enterprise_change_enterprise": ("enterprise_changes", ["change_id"], "uscc"),
     "penalty_enterprise": ("penalties", ["penalty_id"], "uscc"),
     "abnormal_operation_enterprise": ("abnormal_operations", ["record_id"], "uscc"),
@@ -60,7 +64,9 @@ def world(tmp_path_factory):
         with environment({"CREDITLAKE_ORPHAN_SHARE_THRESHOLD": "0.01"}):
             red = runner.invoke(app, ["transform"])
         after = _fingerprint(published) if published.exists() else None
-    return SimpleNamespace(sim=sim, root=root, published=published, green=green, red=red, before=before, after=after)
+    return SimpleNamespace(
+        sim=sim, root=root, published=published, green=green, red=red, before=before, after=after
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +88,23 @@ def truth(world):
 
     def visible(dataset: str, good: bool = True):
         bank = dataset in ("loans", "repayments")
-        rows = pq.read_table(world.sim / ("bank" if bank else "feeds") / f"{dataset}.parquet").to_pandas()
+        rows = pq.read_table(
+            world.sim / ("bank" if bank else "feeds") / f"{dataset}.parquet"
+        ).to_pandas()
         if good:
             rows = rows[~rows._row_id.isin(bad[bad.dataset == dataset]._row_id)]
         return rows[rows._file_date <= clock[:10]] if bank else rows[rows.updated_at <= clock]
 
-    real = set(pq.read_table(world.sim / "truth" / "enterprises.parquet").column("uscc").to_pylist())
-    broken = bad[(bad.dataset == "enterprises")].assign(uscc=lambda b: [json.loads(k)["uscc"] for k in b.key])
+    real = set(
+        pq.read_table(world.sim / "truth" / "enterprises.parquet").column("uscc").to_pylist()
+    )
+    broken = bad[(bad.dataset == "enterprises")].assign(
+        uscc=lambda b: [json.loads(k)["uscc"] for k in b.key]
+    )
     broken = broken[broken.uscc.isin(real)]  # not the ghosts: fresh codes of no enterprise
-    return SimpleNamespace(visible=visible, real=real, broken=broken, registered=set(visible("enterprises").uscc))
+    return SimpleNamespace(
+        visible=visible, real=real, broken=broken, registered=set(visible("enterprises").uscc)
+    )
 
 
 def test_real_enterprises_are_broken_in_every_version_and_listed_in_the_truth(world, truth):
@@ -123,8 +137,12 @@ def test_dim_enterprise_lacks_exactly_the_quarantined_enterprises(marts, truth):
 def test_orphans_are_counted_as_the_truth_has_them(marts, truth):
     """Per kind, the orphans counted are the feed's visible good records that name an
     enterprise the registry did not publish; the quarantined ones make most of them."""
-    mart = {k: (rows, keys) for k, rows, keys in marts.execute(
-        "SELECT kind, orphan_rows, orphan_keys FROM marts.rpt_reference_orphans").fetchall()}
+    mart = {
+        k: (rows, keys)
+        for k, rows, keys in marts.execute(
+            "SELECT kind, orphan_rows, orphan_keys FROM marts.rpt_reference_orphans"
+        ).fetchall()
+    }
     quarantined = set(truth.broken.uscc)
     caused = set()
     for kind, (feed, key, column) in DIRECT.items():
@@ -134,31 +152,58 @@ def test_orphans_are_counted_as_the_truth_has_them(marts, truth):
         assert mart[kind] == (len(orphans), orphans[column].nunique()), kind
         if orphans[column].isin(quarantined).any():
             caused.add(kind)
-    assert {"ss_contribution_enterprise", "invoice_seller_enterprise", "invoice_buyer_enterprise"} <= caused
+    assert {
+        "ss_contribution_enterprise",
+        "invoice_seller_enterprise",
+        "invoice_buyer_enterprise",
+    } <= caused
     # loans: the mart counts loan-months; their borrowers are the orphan keys
     loans = truth.visible("loans")
     borrowers = set(loans.uscc) - truth.registered
     assert mart["loan_enterprise"][1] == len(borrowers) and borrowers & quarantined
     # resolved through the identity map: every orphan names an enterprise the registry lacks
-    for kind, table in [("identity_map_enterprise", "marts.identity_map"),
-                        ("tax_filing_enterprise", "intermediate.int_tax_filings_resolved")]:
-        named = {u for (u,) in marts.execute(f"SELECT DISTINCT uscc FROM {table} WHERE uscc IS NOT NULL").fetchall()}
+    for kind, table in [
+        ("identity_map_enterprise", "marts.identity_map"),
+        ("tax_filing_enterprise", "intermediate.int_tax_filings_resolved"),
+    ]:
+        named = {
+            u
+            for (u,) in marts.execute(
+                f"SELECT DISTINCT uscc FROM {table} WHERE uscc IS NOT NULL"
+            ).fetchall()
+        }
         missing = named - truth.registered
         assert mart[kind][0] > 0 and missing and missing <= truth.real, kind
         assert missing & quarantined, kind
 
 
 def test_warn_test_and_mart_count_the_same_orphans(world, marts):
-    run = json.loads((world.root / "warehouse" / "marts" / "dbt" / "target" / "run_results.json").read_text())
-    found = {r["unique_id"].split(".")[2]: r for r in run["results"] if r["unique_id"].startswith("test.")}
+    run = json.loads(
+        (world.root / "warehouse" / "marts" / "dbt" / "target" / "run_results.json").read_text()
+    )
+    found = {
+        r["unique_id"].split(".")[2]: r
+        for r in run["results"]
+        if r["unique_id"].startswith("test.")
+    }
     test = found["relationships_identity_map_uscc__uscc__ref_dim_enterprise_"]
     assert test["status"] == "warn"  # an observation: counted, never fatal
-    assert test["failures"] == marts.execute(
-        "SELECT orphan_rows FROM marts.rpt_reference_orphans WHERE kind = 'identity_map_enterprise'").fetchone()[0] > 0
+    assert (
+        test["failures"]
+        == marts.execute(
+            "SELECT orphan_rows FROM marts.rpt_reference_orphans WHERE kind = 'identity_map_enterprise'"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def test_transform_prints_the_orphan_kinds(world, marts):
-    counted = [k for (k,) in marts.execute("SELECT kind FROM marts.rpt_reference_orphans WHERE orphan_rows > 0").fetchall()]
+    counted = [
+        k
+        for (k,) in marts.execute(
+            "SELECT kind FROM marts.rpt_reference_orphans WHERE orphan_rows > 0"
+        ).fetchall()
+    ]
     printed = re.findall(r"^  (\w+): [\d,]+ of [\d,]+ rows", world.green.output, re.M)
     assert counted and sorted(printed) == sorted(counted)
 
@@ -166,10 +211,17 @@ def test_transform_prints_the_orphan_kinds(world, marts):
 def test_orphans_above_the_threshold_fail_the_build_and_publish_nothing(world, marts):
     assert world.red.exit_code == 1
     assert "orphan_share_within_threshold" in world.red.output
-    over = {k for (k,) in marts.execute(
-        "SELECT kind FROM marts.rpt_reference_orphans WHERE orphan_share > 0.01 AND child_rows >= min_child_rows").fetchall()}
+    over = {
+        k
+        for (k,) in marts.execute(
+            "SELECT kind FROM marts.rpt_reference_orphans WHERE orphan_share > 0.01 AND child_rows >= min_child_rows"
+        ).fetchall()
+    }
     named = set(re.findall(r"^    (\w+): [\d,]+ of [\d,]+ rows", world.red.output, re.M))
     assert over and named == over, world.red.output
     assert world.after == world.before  # the published file was not touched
     # readers still see the green build's marts, judged by the default threshold
-    assert {float(t) for (t,) in marts.execute("SELECT threshold FROM marts.rpt_reference_orphans").fetchall()} == {0.1}
+    assert {
+        float(t)
+        for (t,) in marts.execute("SELECT threshold FROM marts.rpt_reference_orphans").fetchall()
+    } == {0.1}

@@ -30,7 +30,7 @@ def _processes() -> dict[int, dict]:
             continue
         try:
             stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             try:
                 environ = (entry / "environ").read_bytes().split(b"\0")
@@ -38,8 +38,13 @@ def _processes() -> dict[int, dict]:
                 environ = []
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        out[int(entry.name)] = {"state": fields[0], "ppid": int(fields[1]), "sid": int(fields[3]),
-                                "cmdline": cmdline, "environ": environ}
+        out[int(entry.name)] = {
+            "state": fields[0],
+            "ppid": int(fields[1]),
+            "sid": int(fields[3]),
+            "cmdline": cmdline,
+            "environ": environ,
+        }
     return out
 
 
@@ -56,7 +61,9 @@ def _belonging_to(demo_pid: int, marker: bytes) -> dict[int, str]:
 
 def _alive(pids) -> dict[int, str]:
     procs = _processes()
-    return {pid: procs[pid]["cmdline"] for pid in pids if pid in procs and procs[pid]["state"] != "Z"}
+    return {
+        pid: procs[pid]["cmdline"] for pid in pids if pid in procs and procs[pid]["state"] != "Z"
+    }
 
 
 class Demo:
@@ -64,11 +71,19 @@ class Demo:
 
     def __init__(self, tmp_path: Path):
         self.dir = tmp_path / "demo"
-        env = {**os.environ, "CREDITLAKE_DEMO_DIR": str(self.dir),
-               "CREDITLAKE_TAX_CLIENT_ID": "nope", "CREDITLAKE_TAX_CLIENT_SECRET": "nope"}
-        self.proc = subprocess.Popen([CREDITLAKE, "demo", "--enterprises", "10", "--months", "13", "--days", "1"],
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        env = {
+            **os.environ,
+            "CREDITLAKE_DEMO_DIR": str(self.dir),
+            "CREDITLAKE_TAX_CLIENT_ID": "nope",
+            "CREDITLAKE_TAX_CLIENT_SECRET": "nope",
+        }
+        self.proc = subprocess.Popen(
+            [CREDITLAKE, "demo", "--enterprises", "10", "--months", "13", "--days", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -85,7 +100,9 @@ class Demo:
             if log.exists() and text in log.read_text(errors="replace"):
                 return
             time.sleep(0.5)
-        raise AssertionError(f"no {text!r} in {log} within {timeout:.0f} s:\n" + "".join(self.lines))
+        raise AssertionError(
+            f"no {text!r} in {log} within {timeout:.0f} s:\n" + "".join(self.lines)
+        )
 
     def stop(self, how) -> tuple[float, dict[int, str]]:
         """Signal the demo; seconds until it exited, and what of it was running just before."""
@@ -104,19 +121,29 @@ class Demo:
 
 def _assert_stopped(demo: Demo, seconds: float, running: dict[int, str], signum: int) -> None:
     out = "".join(demo.lines)
-    assert any("simulator serve" in c for c in running.values()), running  # the check saw the children
+    assert any("simulator serve" in c for c in running.values()), (
+        running
+    )  # the check saw the children
     assert any("creditlake.devtools.runner" in c for c in running.values()), running
     assert seconds < 10, f"{seconds:.1f} s"
     assert demo.proc.returncode == 128 + signum, out[-3000:]
     name = signal.Signals(signum).name
-    assert out.strip().splitlines()[-1].startswith(f"creditlake demo: stopped by {name}; "), out[-3000:]
+    assert out.strip().splitlines()[-1].startswith(f"creditlake demo: stopped by {name}; "), out[
+        -3000:
+    ]
     left = _alive(running)
     left.update(_belonging_to(demo.proc.pid, f"CREDITLAKE_DEMO_DIR={demo.dir}".encode()))
     assert left == {}, left
-    shown = "; ".join(sorted(" ".join(Path(w).name if i == 0 else w for i, w in enumerate(c.split()[1:5]))
-                             for c in running.values()))
-    print(f"{name}: exited {demo.proc.returncode} after {seconds:.1f} s; {len(running)} processes were running "
-          f"({shown}); left: 0")
+    shown = "; ".join(
+        sorted(
+            " ".join(Path(w).name if i == 0 else w for i, w in enumerate(c.split()[1:5]))
+            for c in running.values()
+        )
+    )
+    print(
+        f"{name}: exited {demo.proc.returncode} after {seconds:.1f} s; {len(running)} processes were running "
+        f"({shown}); left: 0"
+    )
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.parser import BytesParser
 from email.policy import default as email_policy
@@ -15,7 +15,7 @@ import pytest
 from creditlake.core import schemas
 from creditlake.lakehouse.catalog import table
 
-INGESTED = datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)
+INGESTED = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 
 # uscc, size_class, enterprise_type
 ENTERPRISES = [
@@ -27,15 +27,38 @@ ENTERPRISES = [
 ]
 
 
-def loan(loan_id, uscc, as_of, outstanding, limit, rate="0.0450", cls="normal", contract=date(2025, 3, 1),
-         batch="b1"):
-    return {"loan_id": loan_id, "uscc": uscc, "product_id": "P01", "branch_id": "BR1",
-            "contract_date": contract, "maturity_date": date(2028, 1, 1),
-            "credit_limit": Decimal(limit), "outstanding_principal": Decimal(outstanding),
-            "annual_rate": Decimal(rate), "collateral_type": "none", "guarantor": "张三",
-            "classification": cls, "days_past_due": 0 if cls == "normal" else 120, "as_of_date": as_of,
-            "_file_date": as_of, "_batch_id": batch, "_ingested_at": INGESTED, "_source": f"loans_{as_of:%Y%m%d}.csv.gz",
-            "_record_hash": f"{loan_id}-{as_of}-{batch}"}
+def loan(
+    loan_id,
+    uscc,
+    as_of,
+    outstanding,
+    limit,
+    rate="0.0450",
+    cls="normal",
+    contract=date(2025, 3, 1),
+    batch="b1",
+):
+    return {
+        "loan_id": loan_id,
+        "uscc": uscc,
+        "product_id": "P01",
+        "branch_id": "BR1",
+        "contract_date": contract,
+        "maturity_date": date(2028, 1, 1),
+        "credit_limit": Decimal(limit),
+        "outstanding_principal": Decimal(outstanding),
+        "annual_rate": Decimal(rate),
+        "collateral_type": "none",
+        "guarantor": "张三",
+        "classification": cls,
+        "days_past_due": 0 if cls == "normal" else 120,
+        "as_of_date": as_of,
+        "_file_date": as_of,
+        "_batch_id": batch,
+        "_ingested_at": INGESTED,
+        "_source": f"loans_{as_of:%Y%m%d}.csv.gz",
+        "_record_hash": f"{loan_id}-{as_of}-{batch}",
+    }
 
 
 def base_loans() -> list[dict]:
@@ -53,12 +76,31 @@ def base_loans() -> list[dict]:
 
 
 def enterprise_rows() -> list[dict]:
-    return [{"uscc": u, "name": "深圳某某有限公司", "legacy_reg_no": None, "enterprise_type": t, "size_class": s,
-             "industry_code": "C3311", "region_code": "440305", "registered_capital": Decimal("1000000.00"),
-             "established_on": date(2015, 1, 1), "status": "active", "address": None, "park_id": None,
-             "legal_rep_name": "0" * 64, "legal_rep_id_no": None, "contact_phone": None,
-             "updated_at": INGESTED, "_batch_id": "e1", "_ingested_at": INGESTED, "_source": "x",
-             "_record_hash": u} for u, s, t in ENTERPRISES]
+    return [
+        {
+            "uscc": u,
+            "name": "深圳某某有限公司",
+            "legacy_reg_no": None,
+            "enterprise_type": t,
+            "size_class": s,
+            "industry_code": "C3311",
+            "region_code": "440305",
+            "registered_capital": Decimal("1000000.00"),
+            "established_on": date(2015, 1, 1),
+            "status": "active",
+            "address": None,
+            "park_id": None,
+            "legal_rep_name": "0" * 64,
+            "legal_rep_id_no": None,
+            "contact_phone": None,
+            "updated_at": INGESTED,
+            "_batch_id": "e1",
+            "_ingested_at": INGESTED,
+            "_source": "x",
+            "_record_hash": u,
+        }
+        for u, s, t in ENTERPRISES
+    ]
 
 
 def append(dataset: str, rows: list[dict]) -> None:
@@ -88,8 +130,11 @@ class _Receiver(BaseHTTPRequestHandler):
             self.end_headers()
             return
         message = BytesParser(policy=email_policy).parsebytes(
-            b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + body)
-        parts = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_parts()}
+            b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + body
+        )
+        parts = {
+            part.get_filename(): part.get_payload(decode=True) for part in message.iter_parts()
+        }
         _Receiver.received.append({"period": self.headers["X-Creditlake-Period"], "parts": parts})
         self.send_response(201)
         self.end_headers()

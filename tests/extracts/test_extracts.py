@@ -29,7 +29,10 @@ def test_two_increases_two_controls(loan_book):
     assert checks["inclusive_loan_growth"]["benchmark"] == "940.0000"
     assert checks["inclusive_loan_growth"]["result"] == "fail"
     # Borrowers: 1 at the start of the year, 3 now.
-    assert (checks["inclusive_borrowers"]["value"], checks["inclusive_borrowers"]["result"]) == ("3.0000", "pass")
+    assert (checks["inclusive_borrowers"]["value"], checks["inclusive_borrowers"]["result"]) == (
+        "3.0000",
+        "pass",
+    )
     # NPL: inclusive 50k / 500k = 10 %; bank 50k / 10.4 M = 0.4808 % (+3 pp = 3.4808): fails.
     assert checks["inclusive_npl_ratio"]["value"] == "10.0000"
     assert checks["inclusive_npl_ratio"]["benchmark"] == "3.4808"
@@ -74,25 +77,40 @@ def test_pseudonymised_enterprise_ids(loan_book, monkeypatch):
 
 def test_rerun_is_byte_identical_after_new_data(loan_book):
     first = run_extract("2026-10", deliver=False)
-    files = {p: p.read_bytes() for folder in first.folders.values() for p in sorted(folder.iterdir())}
+    files = {
+        p: p.read_bytes() for folder in first.folders.values() for p in sorted(folder.iterdir())
+    }
     manifest = first.manifests["inclusive_finance"]
     for entry in manifest["files"]:
-        assert hashlib.sha256((first.folders["inclusive_finance"] / entry["name"]).read_bytes()).hexdigest() \
+        assert (
+            hashlib.sha256(
+                (first.folders["inclusive_finance"] / entry["name"]).read_bytes()
+            ).hexdigest()
             == entry["sha256"]
+        )
     assert set(manifest["snapshots"]) == {"bronze.loans", "bronze.enterprises"}
 
     # New data arrives: a correction of an October position and a new November file.
     u, loan = loan_book.enterprises[0][0], loan_book.loan
-    loan_book.append("loans", [loan("L1", u, date(2026, 10, 31), "999999.00", "1000000.00", batch="b2"),
-                               loan("L1", u, date(2026, 11, 30), "10.00", "200000.00", batch="b2")])
+    loan_book.append(
+        "loans",
+        [
+            loan("L1", u, date(2026, 10, 31), "999999.00", "1000000.00", batch="b2"),
+            loan("L1", u, date(2026, 11, 30), "10.00", "200000.00", batch="b2"),
+        ],
+    )
     again = run_extract("2026-10", deliver=False)
     assert again.reused_snapshots
-    assert {p: p.read_bytes() for folder in again.folders.values() for p in sorted(folder.iterdir())} == files
+    assert {
+        p: p.read_bytes() for folder in again.folders.values() for p in sorted(folder.iterdir())
+    } == files
 
     refreshed = run_extract("2026-10", refresh=True, deliver=False)
     assert not refreshed.reused_snapshots
-    assert refreshed.manifests["inclusive_finance"]["snapshots"]["bronze.loans"] \
+    assert (
+        refreshed.manifests["inclusive_finance"]["snapshots"]["bronze.loans"]
         != manifest["snapshots"]["bronze.loans"]
+    )
     rows = _read_csv(refreshed.folders["loan_level"] / "loan_level_2026-10.csv")
     assert rows[0]["outstanding_principal"] == "999999.00"
 
@@ -102,8 +120,9 @@ def test_snapshots_read_are_tagged_against_expiry(loan_book):
 
     result = run_extract("2026-10", deliver=False)
     loans = catalog().load_table("bronze.loans")
-    assert loans.metadata.refs["extract-2026-10"].snapshot_id == \
-        int(result.manifests["loan_level"]["snapshots"]["bronze.loans"])
+    assert loans.metadata.refs["extract-2026-10"].snapshot_id == int(
+        result.manifests["loan_level"]["snapshots"]["bronze.loans"]
+    )
 
 
 def test_posted_to_the_receiving_endpoint(loan_book, receiver, monkeypatch):
@@ -135,7 +154,9 @@ def test_rerun_survives_snapshot_expiry(loan_book):
     before = {p.name: p.read_bytes() for p in first.folders["loan_level"].iterdir()}
     u, loan = loan_book.enterprises[0][0], loan_book.loan
     loan_book.append("loans", [loan("L9", u, date(2026, 11, 30), "10.00", "200000.00", batch="b3")])
-    lakehouse.expire_snapshots(older_than_days=0, retain_last=1)  # keeps the tagged extract snapshots
+    lakehouse.expire_snapshots(
+        older_than_days=0, retain_last=1
+    )  # keeps the tagged extract snapshots
     again = run_extract("2026-10", deliver=False)
     assert {p.name: p.read_bytes() for p in again.folders["loan_level"].iterdir()} == before
 

@@ -22,18 +22,17 @@ import calendar
 import gzip
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
-from creditlake.core import contract, uscc
+from creditlake.core import contract, pii, schemas, uscc
 from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS
-from creditlake.core import pii, schemas
 from creditlake.expectations import frame, ranges
 
-UTC = timezone.utc
+UTC = UTC
 OLDEST_DAY = date(1949, 10, 1)  # ranges.OLDEST_DATE
 OLDEST_MONTH = (1990, 1)  # ranges.OLDEST_PERIOD
 LATEST_DAY = date(2100, 12, 31)  # ranges.LATEST_DATE
@@ -43,6 +42,7 @@ PLACES = {MONEY: 2, NUM: 4}  # bronze scale: money decimal(18,2), num decimal(20
 
 
 # -- what is sent ------------------------------------------------------------------------------
+
 
 class _Absent:
     def __repr__(self) -> str:
@@ -77,13 +77,17 @@ class Record:
 
     @property
     def observed(self) -> frozenset[str]:
-        """"rule:field" of the checks stricter than the contract that this (valid) record trips."""
+        """ "rule:field" of the checks stricter than the contract that this (valid) record trips."""
         notes = set()
         for f in self.ds.fields:
             value = self.sent[f.name]
             if value is None:
                 continue
-            if f.identifier in ("legacy", "uscc_or_legacy") and len(value) == 15 and not uscc.is_valid_legacy(value):
+            if (
+                f.identifier in ("legacy", "uscc_or_legacy")
+                and len(value) == 15
+                and not uscc.is_valid_legacy(value)
+            ):
                 notes.add(f"legacy_check_digit:{f.name}")
             if f.identifier == "region" and value not in _region_set():
                 notes.add(f"region_code_not_in_reference:{f.name}")
@@ -129,9 +133,29 @@ _CJK_PUNCT = "，。、：；（）《》“”‘’！？【】—·"
 # a spread of CJK ideographs, some of extension B (4 bytes in UTF-8), ASCII and CJK punctuation,
 # what a CSV writer must quote or a JSON writer must escape, and U+FFFD (valid text: only
 # bytes that are not UTF-8 are a bad record).
-_PIECE_LIST = ([chr(c) for c in range(0x4E00, 0x9FFF, 29)] + [chr(c) for c in range(0x20000, 0x2A6DF, 401)]
-               + list(_PLAIN) * 4 + list(_CJK_PUNCT) * 4
-               + ["\n", "\r\n", "\t", ",", '"', '""', "\\", "\\u0041", "/*", "é", "\u00a0", "\u3000", "\ufffd", "\x00"] * 16)
+_PIECE_LIST = (
+    [chr(c) for c in range(0x4E00, 0x9FFF, 29)]
+    + [chr(c) for c in range(0x20000, 0x2A6DF, 401)]
+    + list(_PLAIN) * 4
+    + list(_CJK_PUNCT) * 4
+    + [
+        "\n",
+        "\r\n",
+        "\t",
+        ",",
+        '"',
+        '""',
+        "\\",
+        "\\u0041",
+        "/*",
+        "é",
+        "\u00a0",
+        "\u3000",
+        "\ufffd",
+        "\x00",
+    ]
+    * 16
+)
 _PIECES = st.sampled_from(_PIECE_LIST)
 
 
@@ -150,14 +174,25 @@ def _long(parts: tuple[str, int]) -> str:
 
 # Long Chinese text (addresses, court names, business scopes run to thousands of characters):
 # a short drawn phrase repeated to a drawn length, so a long value costs Hypothesis little.
-LONG_CHINESE = st.tuples(st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=8),
-                         st.integers(200, 5000)).map(_long)
+LONG_CHINESE = st.tuples(
+    st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=8),
+    st.integers(200, 5000),
+).map(_long)
 FREE_TEXT = st.one_of(short_text(), short_text(), short_text(), LONG_CHINESE)
-KEY_TEXT = st.one_of(short_text(6), st.tuples(st.sampled_from(["", "P", "AC-", "合同"]), st.integers(0, 10 ** 12)).map(
-    lambda t: f"{t[0]}{t[1]}"))
-CHINESE_NAME = st.text(st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
-                                 st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF)),
-                       min_size=2, max_size=4)
+KEY_TEXT = st.one_of(
+    short_text(6),
+    st.tuples(st.sampled_from(["", "P", "AC-", "合同"]), st.integers(0, 10**12)).map(
+        lambda t: f"{t[0]}{t[1]}"
+    ),
+)
+CHINESE_NAME = st.text(
+    st.one_of(
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+        st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),
+    ),
+    min_size=2,
+    max_size=4,
+)
 
 
 # -- identifiers -------------------------------------------------------------------------------
@@ -176,15 +211,15 @@ def _base31(n: int, width: int) -> str:
 def usccs() -> st.SearchStrategy[str]:
     """Valid USCCs: any body of the alphabet, check digit last; letters may lead ('N', 'Y' lead
     real codes). A body is drawn as one number (cheap for Hypothesis; it shrinks to all zeros)."""
-    letter_led = st.integers(10 * 31 ** 16, 31 ** 17 - 1)
-    body = st.one_of(st.integers(0, 31 ** 17 - 1), letter_led).map(lambda n: _base31(n, 17))
+    letter_led = st.integers(10 * 31**16, 31**17 - 1)
+    body = st.one_of(st.integers(0, 31**17 - 1), letter_led).map(lambda n: _base31(n, 17))
     return body.map(lambda b: b + uscc.check_char(b))
 
 
 @st.composite
 def legacy_numbers(draw, check: bool | None = None) -> tuple[str, bool]:
     """(a 15-digit legacy registration number, whether its last digit passes GS15)."""
-    body = f"{draw(st.integers(0, 10 ** 14 - 1)):014d}"
+    body = f"{draw(st.integers(0, 10**14 - 1)):014d}"
     digit = uscc.legacy_check_digit(body)
     valid = draw(st.booleans()) if check is None else check
     if valid:
@@ -230,14 +265,18 @@ def id_numbers() -> st.SearchStrategy[str]:
         body = f"{region}{born:%Y%m%d}{seq:03d}"
         return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
 
-    return st.tuples(st.sampled_from(region_code_list()), st.dates(date(1930, 1, 1), date(2008, 12, 31)),
-                     st.integers(0, 999)).map(finish)
+    return st.tuples(
+        st.sampled_from(region_code_list()),
+        st.dates(date(1930, 1, 1), date(2008, 12, 31)),
+        st.integers(0, 999),
+    ).map(finish)
 
 
-PHONES = st.integers(13 * 10 ** 9, 2 * 10 ** 10 - 1).map(lambda n: f"1{n}")
+PHONES = st.integers(13 * 10**9, 2 * 10**10 - 1).map(lambda n: f"1{n}")
 
 
 # -- dates, periods, timestamps, numbers ----------------------------------------------------------
+
 
 def _clamp(lo, hi):
     return lambda value: min(max(value, lo), hi)
@@ -248,11 +287,18 @@ def _month_ends(lo: date, hi: date) -> st.SearchStrategy[date]:
         year, month = ym
         return date(year, month, calendar.monthrange(year, month)[1])
 
-    return st.tuples(st.integers(lo.year, hi.year), st.integers(1, 12)).map(last_day).map(_clamp(lo, hi))
+    return (
+        st.tuples(st.integers(lo.year, hi.year), st.integers(1, 12))
+        .map(last_day)
+        .map(_clamp(lo, hi))
+    )
 
 
 def _leap_days(lo: date, hi: date) -> st.SearchStrategy[date]:
-    first = next((y for y in range(lo.year, lo.year + 9) if calendar.isleap(y) and date(y, 2, 29) >= lo), None)
+    first = next(
+        (y for y in range(lo.year, lo.year + 9) if calendar.isleap(y) and date(y, 2, 29) >= lo),
+        None,
+    )
     if first is None or date(first, 2, 29) > hi:
         return st.nothing()
     last = first + (hi.year - first) // 4 * 4
@@ -270,16 +316,25 @@ def _leap_days(lo: date, hi: date) -> st.SearchStrategy[date]:
 
 def dates_between(lo: date, hi: date) -> st.SearchStrategy[date]:
     """Any day in [lo, hi], often a boundary: lo, hi, a leap day, a month end, a year end."""
-    return st.one_of(st.sampled_from([lo, hi]), _leap_days(lo, hi), _month_ends(lo, hi),
-                     st.dates(lo, hi), st.dates(lo, hi))
+    return st.one_of(
+        st.sampled_from([lo, hi]),
+        _leap_days(lo, hi),
+        _month_ends(lo, hi),
+        st.dates(lo, hi),
+        st.dates(lo, hi),
+    )
 
 
 def timestamps_between(lo: datetime, hi: datetime) -> st.SearchStrategy[datetime]:
     """Aware UTC datetimes in [lo, hi] (microseconds kept), often a boundary."""
-    naive = st.datetimes(lo.replace(tzinfo=None), hi.replace(tzinfo=None)).map(lambda d: d.replace(tzinfo=UTC))
+    naive = st.datetimes(lo.replace(tzinfo=None), hi.replace(tzinfo=None)).map(
+        lambda d: d.replace(tzinfo=UTC)
+    )
     days = dates_between(lo.date(), hi.date()).flatmap(
-        lambda d: st.sampled_from([time(0, 0), time(23, 59, 59), time(23, 59, 59, 999_999), time(12, 0)])
-        .map(lambda t: datetime.combine(d, t, UTC)))
+        lambda d: st.sampled_from(
+            [time(0, 0), time(23, 59, 59), time(23, 59, 59, 999_999), time(12, 0)]
+        ).map(lambda t: datetime.combine(d, t, UTC))
+    )
     return st.one_of(st.sampled_from([lo, hi]), naive, naive, days.map(_clamp(lo, hi)))
 
 
@@ -298,7 +353,9 @@ def numbers(dataset: str, f: contract.Field) -> st.SearchStrategy:
         return st.one_of(st.sampled_from([lo, hi]), st.integers(lo, hi))
     scale = PLACES[f.type]
     top = int(Decimal(str(high / 2)).scaleb(scale))
-    units = st.one_of(st.sampled_from([0, 1, 100, top]), st.integers(0, min(top, 99_999)), st.integers(0, top))
+    units = st.one_of(
+        st.sampled_from([0, 1, 100, top]), st.integers(0, min(top, 99_999)), st.integers(0, top)
+    )
     return units.map(lambda n: Decimal(n).scaleb(-scale))
 
 
@@ -312,6 +369,7 @@ def beyond_places_kept(dataset: str, f: contract.Field) -> st.SearchStrategy[Dec
 
 
 # -- records -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Context:
@@ -373,8 +431,9 @@ def field_value(draw, dataset: str, f: contract.Field, ctx: Context) -> Any:
 
 
 @st.composite
-def records(draw, dataset: str, ctx: Context, *, key: tuple | None = None,
-            file_date: date | None = None) -> Record:
+def records(
+    draw, dataset: str, ctx: Context, *, key: tuple | None = None, file_date: date | None = None
+) -> Record:
     """A valid record of `dataset` (its key given, for a new version of a known record)."""
     ds = contract.dataset(dataset)
     sent = {}
@@ -391,11 +450,17 @@ def records(draw, dataset: str, ctx: Context, *, key: tuple | None = None,
 
 # -- spellings ---------------------------------------------------------------------------------
 
+
 @st.composite
 def ts_spelling(draw, moment: datetime) -> str:
     """One RFC 3339 spelling of an instant: T/t/space, Z/z or an offset, 0-9 fraction digits."""
-    offset = draw(st.one_of(st.just(0), st.sampled_from([480, -300, 330, 345, 840, -720, 60]),
-                            st.integers(-(23 * 60 + 59), 23 * 60 + 59)))
+    offset = draw(
+        st.one_of(
+            st.just(0),
+            st.sampled_from([480, -300, 330, 345, 840, -720, 60]),
+            st.integers(-(23 * 60 + 59), 23 * 60 + 59),
+        )
+    )
     local = moment.astimezone(timezone(timedelta(minutes=offset)))
     sep = draw(st.sampled_from("Tt "))
     micro = local.microsecond
@@ -409,7 +474,9 @@ def ts_spelling(draw, moment: datetime) -> str:
     else:
         sign, minutes = ("+" if offset > 0 else "-"), abs(offset)
         zone = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-    return f"{local.date().isoformat()}{sep}{local:%H:%M:%S}{frac}{zone}"  # isoformat: 4-digit years
+    return (
+        f"{local.date().isoformat()}{sep}{local:%H:%M:%S}{frac}{zone}"  # isoformat: 4-digit years
+    )
 
 
 @st.composite
@@ -445,17 +512,27 @@ def spelling(draw, ftype: str, value: Any, json_like: bool) -> Any:
 
 
 JSON_EXTRA = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), short_text(8),
-              st.floats(allow_nan=False, allow_infinity=False)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(short_text(4), inner, max_size=3)),
-    max_leaves=3)
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        short_text(8),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(short_text(4), inner, max_size=3)
+    ),
+    max_leaves=3,
+)
 
 
 def extra_names(dataset: str) -> st.SearchStrategy[str]:
     """Names of fields the contract does not list (schema drift)."""
     names = set(contract.dataset(dataset).field_names)
-    return st.one_of(st.sampled_from(["source_system", "区域", "x", "updatedAt", "uscc_v2", "_note"]),
-                     short_text(4)).filter(lambda n: n not in names)
+    return st.one_of(
+        st.sampled_from(["source_system", "区域", "x", "updatedAt", "uscc_v2", "_note"]),
+        short_text(4),
+    ).filter(lambda n: n not in names)
 
 
 @st.composite
@@ -471,32 +548,43 @@ def rendered(draw, record: Record, json_like: bool, extras: bool = True) -> dict
             continue
         out[f.name] = draw(spelling(f.type, value, json_like))
     if extras and draw(st.integers(0, 3)) == 0:
-        for name in draw(st.lists(extra_names(record.dataset), min_size=1, max_size=2, unique=True)):
+        for name in draw(
+            st.lists(extra_names(record.dataset), min_size=1, max_size=2, unique=True)
+        ):
             out[name] = draw(JSON_EXTRA if json_like else short_text(10))
     return out
 
 
 # -- files -------------------------------------------------------------------------------------
 
+
 def _json_value(value: Any, ascii_only: bool) -> bytes:
     if isinstance(value, Num):
         return value.text.encode()
     if isinstance(value, BadBytes):
         inner = lambda s: json.dumps(s, ensure_ascii=ascii_only)[1:-1].encode()  # noqa: E731
-        bad = ("".join(f"\\u{0xDC00 + b:04x}" for b in value.raw).encode() if value.escaped else value.raw)
+        bad = (
+            "".join(f"\\u{0xDC00 + b:04x}" for b in value.raw).encode()
+            if value.escaped
+            else value.raw
+        )
         return b'"' + inner(value.before) + bad + inner(value.after) + b'"'
     return json.dumps(value, ensure_ascii=ascii_only).encode()
 
 
 def json_object(record: dict[str, Any], ascii_only: bool) -> bytes:
-    items = [json.dumps(k, ensure_ascii=ascii_only).encode() + b":" + _json_value(v, ascii_only)
-             for k, v in record.items()]
+    items = [
+        json.dumps(k, ensure_ascii=ascii_only).encode() + b":" + _json_value(v, ascii_only)
+        for k, v in record.items()
+    ]
     return b"{" + b",".join(items) + b"}"
 
 
 def json_page(dataset: str, rows: list[dict], as_of: datetime, ascii_only: bool) -> bytes:
     data = b"[" + b",\n".join(json_object(r, ascii_only) for r in rows) + b"]"
-    head = json.dumps({"dataset": dataset, "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")})[:-1].encode()
+    head = json.dumps({"dataset": dataset, "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")})[
+        :-1
+    ].encode()
     return head + b', "data": ' + data + b', "next_cursor": null}'
 
 
@@ -516,14 +604,15 @@ def _cell(value: Any, quote_all: bool) -> bytes:
     return data
 
 
-def csv_gz(rows: list[dict], header: list[str], bom: bool, quote_all: bool, final_newline: bool) -> bytes:
+def csv_gz(
+    rows: list[dict], header: list[str], bom: bool, quote_all: bool, final_newline: bool
+) -> bytes:
     """RFC 4180: header row, CRLF, fields quoted when needed (or all); an absent field is an
     empty cell."""
     lines = [b",".join(_cell(name, quote_all) for name in header)]
     lines += [b",".join(_cell(row.get(name), quote_all) for name in header) for row in rows]
     body = b"\r\n".join(lines) + (b"\r\n" if final_newline else b"")
     return gzip.compress((b"\xef\xbb\xbf" if bom else b"") + body)
-
 
 
 # -- bad records (contract section 3) -------------------------------------------------------------
@@ -533,8 +622,17 @@ def csv_gz(rows: list[dict], header: list[str], bom: bool, quote_all: bool, fina
 # one field's value (a conflicting duplicate) are built by the tests.
 
 NEAR_ZERO_DAY, FAR_DAY = date(1, 1, 2), date(9999, 12, 30)  # local times stay within years 1-9999
-_BAD_BYTES = [b"\xff", b"\xfe\xfe", b"\x80", b"\xc3", b"\xe4\xb8", b"\xed\xa0\x80", b"\xc0\xaf",
-              b"\xf8\x88\x80\x80\x80", b"\xf4\x90\x80\x80"]
+_BAD_BYTES = [
+    b"\xff",
+    b"\xfe\xfe",
+    b"\x80",
+    b"\xc3",
+    b"\xe4\xb8",
+    b"\xed\xa0\x80",
+    b"\xc0\xaf",
+    b"\xf8\x88\x80\x80\x80",
+    b"\xf4\x90\x80\x80",
+]
 
 
 def is_free_text(f: contract.Field) -> bool:
@@ -545,13 +643,18 @@ def defect_fields(dataset: str, reason: str) -> list[contract.Field]:
     ds = contract.dataset(dataset)
     pick = {
         "invalid_uscc": lambda f: f.identifier in ("uscc", "uscc_or_legacy"),
-        "invalid_identifier": lambda f: f.identifier in ("legacy", "uscc_or_legacy", "industry", "region"),
+        "invalid_identifier": lambda f: (
+            f.identifier in ("legacy", "uscc_or_legacy", "industry", "region")
+        ),
         "missing_required": lambda f: f.required,
         "unknown_code": lambda f: bool(f.codes),
         # a negative number below a range whose floor is above zero would also be out of range
-        "negative_value": lambda f: f.type in (MONEY, NUM, INT)
-        and ranges.numeric_range(dataset, f.name, f.type)[0] is None,
-        "future_date": lambda f: f.type in (DATE, PERIOD, TS) and not ranges.future_allowed(dataset, f.name),
+        "negative_value": lambda f: (
+            f.type in (MONEY, NUM, INT) and ranges.numeric_range(dataset, f.name, f.type)[0] is None
+        ),
+        "future_date": lambda f: (
+            f.type in (DATE, PERIOD, TS) and not ranges.future_allowed(dataset, f.name)
+        ),
         "malformed_value": lambda f: f.type != STR,
         "conflicting_duplicate": lambda f: f.name not in ds.key and f.name != "updated_at",
         "unresolved_reference": lambda f: bool(f.references),
@@ -562,7 +665,7 @@ def defect_fields(dataset: str, reason: str) -> list[contract.Field]:
 
 
 def _replace_at(text: str, i: int, ch: str) -> str:
-    return text[:i] + ch + text[i + 1:]
+    return text[:i] + ch + text[i + 1 :]
 
 
 @st.composite
@@ -574,9 +677,17 @@ def bad_uscc(draw, f: contract.Field) -> str:
     if kind == "alphabet":
         bad = draw(st.sampled_from(list("IOSVZ") + list("abcmnxyz") + ["-", "*", "中", " ", "_"]))
         return _replace_at(code, draw(st.integers(0, 16 if bad == " " else 17)), bad)
-    lengths = [n for n in list(range(1, 18)) + list(range(19, 26)) if not (n == 15 and f.identifier == "uscc_or_legacy")]
+    lengths = [
+        n
+        for n in list(range(1, 18)) + list(range(19, 26))
+        if not (n == 15 and f.identifier == "uscc_or_legacy")
+    ]
     n = draw(st.sampled_from(lengths))
-    return code[:n] if n < 18 else code + draw(st.text(uscc.ALPHABET, min_size=n - 18, max_size=n - 18))
+    return (
+        code[:n]
+        if n < 18
+        else code + draw(st.text(uscc.ALPHABET, min_size=n - 18, max_size=n - 18))
+    )
 
 
 @st.composite
@@ -589,20 +700,41 @@ def bad_identifier(draw, f: contract.Field) -> str:
         return (number + "0123")[:n]
     if f.identifier == "industry":
         divisions = frame.industry_divisions()
-        wrong = [s + d for s in divisions for other in divisions if other != s
-                 for d in divisions[other] if d not in divisions[s]]
+        wrong = [
+            s + d
+            for s in divisions
+            for other in divisions
+            if other != s
+            for d in divisions[other]
+            if d not in divisions[s]
+        ]
         good = draw(industry_codes())
-        return draw(st.one_of(
-            st.tuples(st.sampled_from(wrong), st.text("0123456789", min_size=2, max_size=2)).map("".join),
-            st.just(good.lower()), st.just(good[:-1]), st.just(good + "0"),
-            st.sampled_from("UVWXYZ").map(lambda s: s + good[1:]), st.just(good[0] + "-" + good[1:])))
+        return draw(
+            st.one_of(
+                st.tuples(
+                    st.sampled_from(wrong), st.text("0123456789", min_size=2, max_size=2)
+                ).map("".join),
+                st.just(good.lower()),
+                st.just(good[:-1]),
+                st.just(good + "0"),
+                st.sampled_from("UVWXYZ").map(lambda s: s + good[1:]),
+                st.just(good[0] + "-" + good[1:]),
+            )
+        )
     code = draw(st.sampled_from(region_code_list()))  # region
-    return draw(st.one_of(st.just(code[:5]), st.just(code + "0"),
-                          st.sampled_from("ABX中").map(lambda ch: _replace_at(code, 3, ch))))
+    return draw(
+        st.one_of(
+            st.just(code[:5]),
+            st.just(code + "0"),
+            st.sampled_from("ABX中").map(lambda ch: _replace_at(code, 3, ch)),
+        )
+    )
 
 
 def _months(lo: int, hi: int) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from([lo, hi]), st.integers(lo, hi)).map(lambda m: f"{m // 12:04d}-{m % 12 + 1:02d}")
+    return st.one_of(st.sampled_from([lo, hi]), st.integers(lo, hi)).map(
+        lambda m: f"{m // 12:04d}-{m % 12 + 1:02d}"
+    )
 
 
 @st.composite
@@ -613,8 +745,10 @@ def bad_number(draw, dataset: str, f: contract.Field, reason: str, json_like: bo
         top = int(Decimal(str((high or 1e9) / 2)).scaleb(scale))
         value = -Decimal(draw(st.integers(1, top))).scaleb(-scale)
     else:  # out_of_range: above the maximum (at most 16 integer digits: a bronze decimal), or below a floor
-        above = st.integers(int(Decimal(str(high)).scaleb(scale)) + 1,
-                            min(int(Decimal(str(high * 1000)).scaleb(scale)), 10 ** (16 + scale) - 1))
+        above = st.integers(
+            int(Decimal(str(high)).scaleb(scale)) + 1,
+            min(int(Decimal(str(high * 1000)).scaleb(scale)), 10 ** (16 + scale) - 1),
+        )
         choices = [above.map(lambda n: Decimal(n).scaleb(-scale))]
         if low is not None and low > 0:
             choices.append(st.integers(0, int(low) - 1).map(Decimal))
@@ -627,30 +761,82 @@ def bad_number(draw, dataset: str, f: contract.Field, reason: str, json_like: bo
 def malformed(draw, f: contract.Field, json_like: bool) -> Any:
     day = draw(st.dates(date(1990, 1, 1), date(2020, 12, 31)))
     if f.type == DATE:
-        options = [f"{day.year}-02-30", f"{day.year}-13-01", f"{day:%Y/%m/%d}", f"{day:%Y%m%d}",
-                   f"{day.year}-{day.month}-{day.day}x", f"{day:%d.%m.%Y}", f"{day.isoformat()}T00:00:00Z",
-                   "2023-02-29", "yesterday", "0"]
+        options = [
+            f"{day.year}-02-30",
+            f"{day.year}-13-01",
+            f"{day:%Y/%m/%d}",
+            f"{day:%Y%m%d}",
+            f"{day.year}-{day.month}-{day.day}x",
+            f"{day:%d.%m.%Y}",
+            f"{day.isoformat()}T00:00:00Z",
+            "2023-02-29",
+            "yesterday",
+            "0",
+        ]
     elif f.type == PERIOD:
-        options = [f"{day.year}-13", f"{day.year}-00", f"{day:%Y/%m}", f"{day:%Y%m}", f"{day.year}-{day.month}x",
-                   f"{day:%y-%m}", day.isoformat(), "2026-M1"]
+        options = [
+            f"{day.year}-13",
+            f"{day.year}-00",
+            f"{day:%Y/%m}",
+            f"{day:%Y%m}",
+            f"{day.year}-{day.month}x",
+            f"{day:%y-%m}",
+            day.isoformat(),
+            "2026-M1",
+        ]
     elif f.type == TS:
-        options = [day.isoformat(), f"{day.isoformat()}T08:00Z", f"{day.isoformat()}T08:00:00",
-                   f"{day.isoformat()}T24:00:00Z", f"{day.year}-02-30T08:00:00Z", f"{day:%Y%m%d}T080000Z",
-                   f"{day.isoformat()}T08:00:00+8", f"{day.isoformat()}T8:00:00Z", "now"]
+        options = [
+            day.isoformat(),
+            f"{day.isoformat()}T08:00Z",
+            f"{day.isoformat()}T08:00:00",
+            f"{day.isoformat()}T24:00:00Z",
+            f"{day.year}-02-30T08:00:00Z",
+            f"{day:%Y%m%d}T080000Z",
+            f"{day.isoformat()}T08:00:00+8",
+            f"{day.isoformat()}T8:00:00Z",
+            "now",
+        ]
     elif f.type == INT:
         options = ["12.5", "20x5", "1,000", "一", "0x1F", "--3"]
     else:  # money, num
-        options = ["12,50", "1.2.3", "abc", "¥12", "12元", "1 000", "--5", "0x1F", "1e", "e5", "12.5-"]
+        options = [
+            "12,50",
+            "1.2.3",
+            "abc",
+            "¥12",
+            "12元",
+            "1 000",
+            "--5",
+            "0x1F",
+            "1e",
+            "e5",
+            "12.5-",
+        ]
     if json_like:  # values only JSON can carry
-        options += [Num("NaN"), Num("Infinity"), Num("-Infinity"), True, False, ["12.5"], {"value": "12"}]
+        options += [
+            Num("NaN"),
+            Num("Infinity"),
+            Num("-Infinity"),
+            True,
+            False,
+            ["12.5"],
+            {"value": "12"},
+        ]
         if f.type == INT:
             options.append(Num("12.5"))
     return draw(st.sampled_from(options))
 
 
 @st.composite
-def bad_value(draw, dataset: str, f: contract.Field, reason: str, ctx: Context, json_like: bool,
-              known_refs: set[str] = frozenset()) -> Any:
+def bad_value(
+    draw,
+    dataset: str,
+    f: contract.Field,
+    reason: str,
+    ctx: Context,
+    json_like: bool,
+    known_refs: set[str] = frozenset(),
+) -> Any:
     """A value of `f` that breaks exactly the rule `reason` (as sent: str, Num, None, BadBytes...)."""
     if reason == "invalid_uscc":
         return draw(bad_uscc(f))
@@ -659,8 +845,11 @@ def bad_value(draw, dataset: str, f: contract.Field, reason: str, ctx: Context, 
     if reason == "missing_required":
         return draw(st.sampled_from([ABSENT, None, "", "  "] if json_like else [ABSENT, "", "  "]))
     if reason == "unknown_code":
-        return draw(st.one_of(st.sampled_from(f.codes).map(str.swapcase), KEY_TEXT).filter(
-            lambda v: v.strip() not in f.codes))
+        return draw(
+            st.one_of(st.sampled_from(f.codes).map(str.swapcase), KEY_TEXT).filter(
+                lambda v: v.strip() not in f.codes
+            )
+        )
     if reason in ("negative_value", "out_of_range") and f.type in (MONEY, NUM, INT):
         return draw(bad_number(dataset, f, reason, json_like))
     if reason == "future_date":
@@ -669,24 +858,45 @@ def bad_value(draw, dataset: str, f: contract.Field, reason: str, ctx: Context, 
         if f.type == PERIOD:
             first = ctx.as_of.year * 12 + ctx.as_of.month  # the month after the as-of month
             return draw(_months(first, 9999 * 12 + 11))
-        return draw(ts_spelling(draw(timestamps_between(ctx.as_of + timedelta(microseconds=1),
-                                                         datetime.combine(FAR_DAY, time(0), UTC)))))
+        return draw(
+            ts_spelling(
+                draw(
+                    timestamps_between(
+                        ctx.as_of + timedelta(microseconds=1),
+                        datetime.combine(FAR_DAY, time(0), UTC),
+                    )
+                )
+            )
+        )
     if reason == "out_of_range":
         if f.type == DATE:
             early = dates_between(NEAR_ZERO_DAY, OLDEST_DAY - timedelta(days=1))
             late = dates_between(LATEST_DAY + timedelta(days=1), FAR_DAY)
-            return draw(st.one_of(early, late) if ranges.future_allowed(dataset, f.name) else early).isoformat()
+            return draw(
+                st.one_of(early, late) if ranges.future_allowed(dataset, f.name) else early
+            ).isoformat()
         if f.type == PERIOD:
             return draw(_months(12 * 1, OLDEST_MONTH[0] * 12 + OLDEST_MONTH[1] - 2))
-        return draw(ts_spelling(draw(timestamps_between(
-            datetime.combine(NEAR_ZERO_DAY, time(0), UTC),
-            datetime.combine(OLDEST_DAY, time(0), UTC) - timedelta(microseconds=1)))))
+        return draw(
+            ts_spelling(
+                draw(
+                    timestamps_between(
+                        datetime.combine(NEAR_ZERO_DAY, time(0), UTC),
+                        datetime.combine(OLDEST_DAY, time(0), UTC) - timedelta(microseconds=1),
+                    )
+                )
+            )
+        )
     if reason == "malformed_value":
         return draw(malformed(f, json_like))
     if reason == "unresolved_reference":
         return draw(KEY_TEXT.filter(lambda v: v not in known_refs))
     if reason == "invalid_utf8":
         raw = draw(st.sampled_from(_BAD_BYTES))
-        return BadBytes(draw(st.one_of(st.just(""), short_text(6))), raw, draw(st.one_of(st.just(""), short_text(6))),
-                        escaped=json_like and draw(st.booleans()))
+        return BadBytes(
+            draw(st.one_of(st.just(""), short_text(6))),
+            raw,
+            draw(st.one_of(st.just(""), short_text(6))),
+            escaped=json_like and draw(st.booleans()),
+        )
     raise ValueError(reason)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
+
 from creditlake.core import contract, uscc
 from creditlake.core.batch import NOT_UTF8, NOT_UTF8_SEPARATOR, Batch
 from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, TS
 
-AS_OF = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 def make_uscc(i: int) -> str:
@@ -58,34 +59,59 @@ def good_record(dataset: str, i: int) -> dict[str, str]:
         if f.type == contract.STR and not f.codes and not f.identifier:
             record[name] = f"{name}-{i}"
     if dataset == "enterprises":
-        record.update(name=f"深圳市测试{i}有限公司", legal_rep_name=f"张{i}三",
-                      legal_rep_id_no=f"44030519800101{i:04d}", contact_phone=f"1380000{i:04d}")
+        record.update(
+            name=f"深圳市测试{i}有限公司",
+            legal_rep_name=f"张{i}三",
+            legal_rep_id_no=f"44030519800101{i:04d}",
+            contact_phone=f"1380000{i:04d}",
+        )
     if dataset == "loans":
         record["loan_id"] = f"L{i}"
     return record
 
 
-def make_batch(dataset: str, records: list[dict], batch_id: str = "b-1", *,
-               mode: str = "incremental", watermark: str | None = "2026-11-20T08:00:00Z",
-               as_of: datetime = AS_OF, file_date: str | None = None, **extra) -> Batch:
+def make_batch(
+    dataset: str,
+    records: list[dict],
+    batch_id: str = "b-1",
+    *,
+    mode: str = "incremental",
+    watermark: str | None = "2026-11-20T08:00:00Z",
+    as_of: datetime = AS_OF,
+    file_date: str | None = None,
+    **extra,
+) -> Batch:
     columns: list[str] = []
     for record in records:
         columns += [c for c in record if c not in columns]
     table = pa.table({c: pa.array([r.get(c) for r in records], pa.string()) for c in columns})
     raw = [json.dumps(r, ensure_ascii=False) for r in records]
-    table = table.append_column("_source", pa.array([f"https://api.test/{dataset}?page=1"] * len(records),
-                                                    pa.string()))
+    table = table.append_column(
+        "_source", pa.array([f"https://api.test/{dataset}?page=1"] * len(records), pa.string())
+    )
     table = table.append_column("_raw", pa.array(raw, pa.string()))
     # As the landing readers do: name the fields holding bytes that were not UTF-8. In these
     # hand-made records a U+FFFD stands for such a byte.
-    not_utf8 = [NOT_UTF8_SEPARATOR.join(c for c in columns if "\ufffd" in (r.get(c) or "")) or None
-                for r in records]
+    not_utf8 = [
+        NOT_UTF8_SEPARATOR.join(c for c in columns if "\ufffd" in (r.get(c) or "")) or None
+        for r in records
+    ]
     table = table.append_column(NOT_UTF8, pa.array(not_utf8, pa.string()))
     if file_date:
         table = table.append_column("_file_date", pa.array([file_date] * len(records), pa.string()))
-    return Batch(dataset=dataset, batch_id=batch_id, mode=mode, table=table, as_of=as_of,
-                 fetched_at=as_of, watermark=watermark, **extra)
+    return Batch(
+        dataset=dataset,
+        batch_id=batch_id,
+        mode=mode,
+        table=table,
+        as_of=as_of,
+        fetched_at=as_of,
+        watermark=watermark,
+        **extra,
+    )
 
 
 def good_batch(dataset: str, n: int = 20, start: int = 0, batch_id: str = "b-1", **kw) -> Batch:
-    return make_batch(dataset, [good_record(dataset, i) for i in range(start, start + n)], batch_id, **kw)
+    return make_batch(
+        dataset, [good_record(dataset, i) for i in range(start, start + n)], batch_id, **kw
+    )

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
+from lakehouse_batches import good_record, make_batch
 
 from creditlake import lakehouse
-from lakehouse_batches import good_record, make_batch
 
 HERE = Path(__file__).parent
 PUBLISH = f"""
@@ -31,8 +31,9 @@ def invoices():
 
 
 def _run(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", PUBLISH], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", PUBLISH], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def _state() -> dict:
@@ -41,24 +42,38 @@ def _state() -> dict:
     return {
         "bronze": lakehouse.read_bronze("invoices").num_rows,
         "quarantine": quarantine.filter(pc.equal(quarantine["dataset"], "invoices")).num_rows,
-        "log": [(r["status"], r["received"], r["published"], r["quarantined"], r["duplicates"])
-                for r in log.to_pylist()],
+        "log": [
+            (r["status"], r["received"], r["published"], r["quarantined"], r["duplicates"])
+            for r in log.to_pylist()
+        ],
         "watermark": lakehouse.watermark("invoices"),
     }
 
 
-@pytest.mark.parametrize("point", [
-    "lakehouse.quarantine.after_commit",
-    "lakehouse.bronze.mid_write",
-    "lakehouse.ingest_log.before_commit",
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "lakehouse.quarantine.after_commit",
+        "lakehouse.bronze.mid_write",
+        "lakehouse.ingest_log.before_commit",
+    ],
+)
 def test_crash_then_replay_equals_one_clean_run(point, tmp_path):
     env = dict(os.environ, CREDITLAKE_CRASH_AT=point)
     crashed = _run(env)
     assert crashed.returncode == 137, crashed.stderr[-2000:]
     replay = lakehouse.publish(invoices())
     assert replay.status == "published"
-    assert (replay.received, replay.published, replay.quarantined, replay.duplicates) == (31, 29, 1, 1)
-    assert _state() == {"bronze": 29, "quarantine": 1, "log": [("published", 31, 29, 1, 1)],
-                        "watermark": "2026-11-20T08:00:00Z"}
+    assert (replay.received, replay.published, replay.quarantined, replay.duplicates) == (
+        31,
+        29,
+        1,
+        1,
+    )
+    assert _state() == {
+        "bronze": 29,
+        "quarantine": 1,
+        "log": [("published", 31, 29, 1, 1)],
+        "watermark": "2026-11-20T08:00:00Z",
+    }
     assert lakehouse.publish(invoices()).status == "already_published"

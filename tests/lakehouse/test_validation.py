@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from lakehouse_batches import AS_OF, good_record, make_batch, make_uscc
 
 from creditlake.core import contract
 from creditlake.expectations import build_data_docs, validate
 from creditlake.expectations.validation import data_docs_index
-
-from lakehouse_batches import AS_OF, good_record, make_batch, make_uscc
 
 # dataset -> [(field, bad value, expected reason)]; each bad row differs from a good one
 # in exactly one field.
@@ -100,9 +99,11 @@ def test_stricter_checks_than_the_contract_observe_and_keep_the_record(shared_wa
     rows[4]["registered_capital"] = "1000.005"  # money beyond its 2 places
     result = validate("enterprises", make_batch("enterprises", rows).table, AS_OF)
     assert result.reasons == {} and result.batch_failures == []
-    assert result.observed == {"legacy_check_digit:legacy_reg_no": [2],
-                               "region_code_not_in_reference:region_code": [3],
-                               "money_more_places_than_kept:registered_capital": [4]}
+    assert result.observed == {
+        "legacy_check_digit:legacy_reg_no": [2],
+        "region_code_not_in_reference:region_code": [3],
+        "money_more_places_than_kept:registered_capital": [4],
+    }
     assert str(result.prepared.typed["registered_capital"][4].as_py()) == "1000.01"
 
 
@@ -118,9 +119,16 @@ def test_conflicting_duplicate_flags_every_copy_but_not_exact_copies(shared_ware
 def test_pii_values_never_reach_gx_results(shared_warehouse):
     record = good_record("enterprises", 1)
     record["legal_rep_id_no"] = "440305198001011234\ufffd"
-    validate("enterprises", make_batch("enterprises", [record] + [good_record("enterprises", i)
-                                                                   for i in range(2, 12)]).table, AS_OF)
-    stored = "".join(p.read_text(errors="ignore") for p in (shared_warehouse / "gx").rglob("*.json"))
+    validate(
+        "enterprises",
+        make_batch(
+            "enterprises", [record] + [good_record("enterprises", i) for i in range(2, 12)]
+        ).table,
+        AS_OF,
+    )
+    stored = "".join(
+        p.read_text(errors="ignore") for p in (shared_warehouse / "gx").rglob("*.json")
+    )
     assert "440305198001011234" not in stored and "张2三" not in stored
 
 
@@ -141,7 +149,11 @@ def test_row_count_bounds_are_a_batch_failure(shared_warehouse):
 def test_data_docs_index_is_built(shared_warehouse):
     validate("penalties", make_batch("penalties", [good_record("penalties", 1)]).table, AS_OF)
     index = build_data_docs()
-    assert index == data_docs_index() == shared_warehouse / "gx" / "data_docs" / "local_site" / "index.html"
+    assert (
+        index
+        == data_docs_index()
+        == shared_warehouse / "gx" / "data_docs" / "local_site" / "index.html"
+    )
     html = index.read_text()
     assert "creditlake.penalties" in html
 
@@ -156,8 +168,11 @@ def test_large_batches_validate_in_chunks_with_the_same_verdict(shared_warehouse
     whole = validate("penalties", table, AS_OF, row_count_bounds=(30, 100))
     monkeypatch.setattr(validation, "CHUNK_ROWS", 10)
     chunked = validate("penalties", table, AS_OF, row_count_bounds=(30, 100))
-    assert {r: whole.reason_codes(r) for r in whole.reasons} == \
-        {r: chunked.reason_codes(r) for r in chunked.reasons} == {3: "unknown_code", 22: "negative_value"}
+    assert (
+        {r: whole.reason_codes(r) for r in whole.reasons}
+        == {r: chunked.reason_codes(r) for r in chunked.reasons}
+        == {3: "unknown_code", 22: "negative_value"}
+    )
     assert whole.batch_failures == chunked.batch_failures and len(chunked.batch_failures) == 1
 
 
@@ -165,9 +180,12 @@ def test_invalid_utf8_is_caught_in_a_field_that_holds_personal_data_on_some_rows
     # A legal-representative change names people in before/after: those values become tokens
     # before GX sees them, so the check must look at the bytes received (found at 100k scale).
     rows = [good_record("enterprise_changes", i) for i in range(12)]
-    person = dict(good_record("enterprise_changes", 100), change_type="legal_rep", after="\ufffd赵芝利")
+    person = dict(
+        good_record("enterprise_changes", 100), change_type="legal_rep", after="\ufffd赵芝利"
+    )
     other = dict(good_record("enterprise_changes", 101), change_type="address", after="\ufffd深圳")
-    result = validate("enterprise_changes",
-                      make_batch("enterprise_changes", rows + [person, other]).table, AS_OF)
+    result = validate(
+        "enterprise_changes", make_batch("enterprise_changes", rows + [person, other]).table, AS_OF
+    )
     assert result.reason_codes(12) == result.reason_codes(13) == "invalid_utf8"
     assert not any(row < 12 for row in result.reasons)

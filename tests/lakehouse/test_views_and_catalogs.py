@@ -8,15 +8,17 @@ import uuid
 
 import duckdb
 import pytest
+from lakehouse_batches import good_batch, good_record, make_batch
 
 from creditlake import lakehouse
 from creditlake.lakehouse.catalog import table
-from lakehouse_batches import good_batch, good_record, make_batch
 
 
 def test_export_bronze_views_is_readable_from_duckdb(tmp_path):
     lakehouse.publish(good_batch("taxpayers", 8, batch_id="tp-1"))
-    bad = [dict(good_record("taxpayers", 50), credit_rating="Z")] + [good_record("taxpayers", i) for i in range(8)]
+    bad = [dict(good_record("taxpayers", 50), credit_rating="Z")] + [
+        good_record("taxpayers", i) for i in range(8)
+    ]
     lakehouse.publish(make_batch("taxpayers", bad, "tp-2"))
     path = tmp_path / "marts" / "creditlake.duckdb"
     pinned = lakehouse.export_bronze_views(path)
@@ -25,11 +27,16 @@ def test_export_bronze_views_is_readable_from_duckdb(tmp_path):
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("select count(*) from bronze.taxpayers").fetchone()[0] == 8
         assert con.execute("select count(*) from bronze.loans").fetchone()[0] == 0
-        assert con.execute("select reason_codes from bronze.quarantine_tax").fetchall() == [("unknown_code",)]
+        assert con.execute("select reason_codes from bronze.quarantine_tax").fetchall() == [
+            ("unknown_code",)
+        ]
         assert con.execute("select sum(received) from bronze.ingest_log").fetchone()[0] == 17
-        assert con.execute("select typeof(rating_year), typeof(updated_at) from bronze.taxpayers limit 1"
-                       ).fetchone() == ("BIGINT", "TIMESTAMP WITH TIME ZONE")
-        snaps = dict(con.execute("select table_name, snapshot_id from bronze._snapshots").fetchall())
+        assert con.execute(
+            "select typeof(rating_year), typeof(updated_at) from bronze.taxpayers limit 1"
+        ).fetchone() == ("BIGINT", "TIMESTAMP WITH TIME ZONE")
+        snaps = dict(
+            con.execute("select table_name, snapshot_id from bronze._snapshots").fetchall()
+        )
     assert snaps["taxpayers"] == pinned["taxpayers"]
     # re-export after more data: views follow the new snapshot
     lakehouse.publish(good_batch("taxpayers", 12, batch_id="tp-3"))
@@ -40,11 +47,20 @@ def test_export_bronze_views_is_readable_from_duckdb(tmp_path):
 
 def test_compact_and_expire_keep_rows_and_watermark():
     for k in range(10):
-        lakehouse.publish(good_batch("abnormal_operations", 3, start=3 * k, batch_id=f"ao-{k}",
-                                     watermark=f"2026-11-{10 + k}T00:00:00Z"))
+        lakehouse.publish(
+            good_batch(
+                "abnormal_operations",
+                3,
+                start=3 * k,
+                batch_id=f"ao-{k}",
+                watermark=f"2026-11-{10 + k}T00:00:00Z",
+            )
+        )
     before = lakehouse.read_bronze("abnormal_operations").num_rows
     stats = lakehouse.compact("abnormal_operations")
-    assert stats["files_before"] == 10 and stats["files_after"] == 1 and stats["rows"] == before == 30
+    assert (
+        stats["files_before"] == 10 and stats["files_after"] == 1 and stats["rows"] == before == 30
+    )
     assert lakehouse.watermark("abnormal_operations") == "2026-11-19T00:00:00Z"
     snapshots = len(table("bronze.abnormal_operations").snapshots())
     expired = lakehouse.expire_snapshots(older_than_days=0, retain_last=1)
@@ -61,16 +77,21 @@ def postgres_catalog(monkeypatch):
     psycopg2 = pytest.importorskip("psycopg2")
     name = f"creditlake_test_{uuid.uuid4().hex[:10]}"
     try:
-        admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                                 connect_timeout=3)
+        admin = psycopg2.connect(
+            host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
+        )
     except psycopg2.OperationalError as error:
         pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {error}")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
-    monkeypatch.setenv("CREDITLAKE_CATALOG_URI", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
+    monkeypatch.setenv(
+        "CREDITLAKE_CATALOG_URI", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    )
     yield name
-    sys.modules["creditlake.lakehouse.catalog"]._catalog.cache_clear()  # drop pooled connections before DROP DATABASE
+    sys.modules[
+        "creditlake.lakehouse.catalog"
+    ]._catalog.cache_clear()  # drop pooled connections before DROP DATABASE
     import gc
 
     gc.collect()
@@ -84,6 +105,9 @@ def test_postgres_catalog(postgres_catalog):
     result = lakehouse.publish(good_batch("ss_contributions", 10, batch_id="ss-1"))
     assert result.status == "published" and result.published == 10
     assert lakehouse.catalog().engine.url.get_backend_name() == "postgresql"
-    assert lakehouse.publish(good_batch("ss_contributions", 10, batch_id="ss-1")).status == "already_published"
+    assert (
+        lakehouse.publish(good_batch("ss_contributions", 10, batch_id="ss-1")).status
+        == "already_published"
+    )
     assert lakehouse.watermark("ss_contributions") == "2026-11-20T08:00:00Z"
     assert os.environ["CREDITLAKE_CATALOG_URI"].endswith(postgres_catalog)

@@ -46,17 +46,29 @@ class ContractClient:
         self.expected: Counter[str] = Counter()  # sum of per-request fault chances, by kind
         self.attempts = 0
         self.retry_after_forms: set[str] = set()
-        self.transcript: list[tuple[int, str, bytes]] = []  # (status, fault kind, body) of every attempt
+        self.transcript: list[
+            tuple[int, str, bytes]
+        ] = []  # (status, fault kind, body) of every attempt
 
     def token(self, platform) -> str:
         if platform.name not in self.tokens:
             cid, secret = self.credentials[platform.name]
-            r = self._send("token", "POST", self.url + "/oauth/token",
-                           data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+            r = self._send(
+                "token",
+                "POST",
+                self.url + "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": cid,
+                    "client_secret": secret,
+                },
+            )
             self.tokens[platform.name] = r.json()["access_token"]
         return self.tokens[platform.name]
 
-    def _send(self, endpoint: str, method: str, url: str, platform=None, stream=False, **kw) -> requests.Response:
+    def _send(
+        self, endpoint: str, method: str, url: str, platform=None, stream=False, **kw
+    ) -> requests.Response:
         kinds = {"token": 4, "listing": 5, "file": 4, "page": 6, "first_page": 5}[endpoint]
         for _ in range(40):
             headers = {"Authorization": f"Bearer {self.token(platform)}"} if platform else {}
@@ -107,15 +119,25 @@ class ContractClient:
         self.met["any"] += 1
         self.transcript.append((status, kind, body))
 
-    def pull(self, dataset: str, page_size: int = 1000, updated_since: str | None = None) -> list[list[dict]]:
+    def pull(
+        self, dataset: str, page_size: int = 1000, updated_since: str | None = None
+    ) -> list[list[dict]]:
         """Every page of one incremental pull."""
         platform = PLATFORM_OF[dataset]
         url = self.url + platform.prefix + "/" + dataset
-        params = {"page_size": page_size, **({"updated_since": updated_since} if updated_since else {})}
+        params = {
+            "page_size": page_size,
+            **({"updated_since": updated_since} if updated_since else {}),
+        }
         pages, cursor = [], None
         while True:
-            r = self._send("page" if cursor else "first_page", "GET", url, platform,
-                           params={**params, **({"cursor": cursor} if cursor else {})})
+            r = self._send(
+                "page" if cursor else "first_page",
+                "GET",
+                url,
+                platform,
+                params={**params, **({"cursor": cursor} if cursor else {})},
+            )
             page = r.json()
             assert page["dataset"] == dataset and len(page["data"]) <= page_size
             if pages and page["data"][:1] and page["data"][0] in pages[-1]["data"]:
@@ -128,14 +150,19 @@ class ContractClient:
     def snapshot(self, dataset: str, as_of: str | None = None) -> list[dict]:
         platform = PLATFORM_OF[dataset]
         url = self.url + platform.prefix + "/" + dataset + "/snapshots"
-        return self._send("listing", "GET", url, platform, params={"as_of": as_of} if as_of else {}).json()["snapshots"]
+        return self._send(
+            "listing", "GET", url, platform, params={"as_of": as_of} if as_of else {}
+        ).json()["snapshots"]
 
     def download(self, file: dict, dest: Path) -> Path:
         """Stream a snapshot file to disk; a file that fails its checksum is fetched again."""
         for _ in range(3):
             digest = hashlib.sha256()
             try:
-                with self._send("file", "GET", self.url + file["url"], stream=True) as r, open(dest, "wb") as out:
+                with (
+                    self._send("file", "GET", self.url + file["url"], stream=True) as r,
+                    open(dest, "wb") as out,
+                ):
                     for chunk in r.iter_content(1 << 16):
                         digest.update(chunk)
                         out.write(chunk)
@@ -162,7 +189,9 @@ def feed_versions(data: Path, dataset: str, clock: str) -> list[tuple]:
     return [v for v in zip(*(table[c] for c in cols)) if v[-1] <= clock]
 
 
-def snapshot_versions(client: ContractClient, dataset: str, listing: dict, tmp: Path) -> list[tuple]:
+def snapshot_versions(
+    client: ContractClient, dataset: str, listing: dict, tmp: Path
+) -> list[tuple]:
     out = []
     for i, file in enumerate(listing["files"]):
         path = client.download(file, tmp / f"{dataset}-{i}.{file['format']}")
@@ -171,8 +200,10 @@ def snapshot_versions(client: ContractClient, dataset: str, listing: dict, tmp: 
                 rows = [json.loads(line) for line in f]
             else:  # an empty CSV field is a null; a BOM may lead the file
                 text = f.read().removeprefix("\ufeff")
-                rows = [{k: (v if v != "" else None) for k, v in r.items()}
-                        for r in csv.DictReader(io.StringIO(text, newline=""))]
+                rows = [
+                    {k: (v if v != "" else None) for k, v in r.items()}
+                    for r in csv.DictReader(io.StringIO(text, newline=""))
+                ]
         assert len(rows) == file["rows"]
         out += [version(dataset, r) for r in rows]
     return out
@@ -195,6 +226,7 @@ def simulator(data, tmp_path_factory):
 
     def start(tmp: Path, **options) -> SimulatorServer:
         return SimulatorServer(data, seed=7, drop=tmp / "drop", snapshot_dir=cache, **options)
+
     return start
 
 
@@ -211,21 +243,45 @@ def test_token_good_and_bad_credentials_and_missing_or_wrong_token(clean):
     assert (cid, secret) == ("tax-client", "tax-secret-7")
     url = clean.url + tax.prefix
     # one token endpoint at the base (contract section 1); none under the prefix
-    assert requests.post(url + "/oauth/token", data={"grant_type": "client_credentials", "client_id": cid,
-                                                     "client_secret": secret}).status_code == 404
-    ok = requests.post(clean.url + "/oauth/token", data={"grant_type": "client_credentials", "client_id": cid,
-                                                         "client_secret": secret})
-    assert ok.status_code == 200 and ok.json()["token_type"] == "bearer" and ok.json()["expires_in"] == 3600
+    assert (
+        requests.post(
+            url + "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+        ).status_code
+        == 404
+    )
+    ok = requests.post(
+        clean.url + "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+    )
+    assert (
+        ok.status_code == 200
+        and ok.json()["token_type"] == "bearer"
+        and ok.json()["expires_in"] == 3600
+    )
     token = ok.json()["access_token"]
-    bad = requests.post(clean.url + "/oauth/token", data={"grant_type": "client_credentials", "client_id": cid,
-                                                          "client_secret": "wrong"})
+    bad = requests.post(
+        clean.url + "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": cid, "client_secret": "wrong"},
+    )
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
     assert requests.get(url + "/taxpayers").status_code == 401
-    assert requests.get(url + "/taxpayers", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        requests.get(url + "/taxpayers", headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
     other = next(p for p in API_PLATFORMS if p.name == "utility")
-    assert requests.get(clean.url + other.prefix + "/meter_readings",
-                        headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    assert requests.get(url + "/taxpayers", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        requests.get(
+            clean.url + other.prefix + "/meter_readings",
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+        == 401
+    )
+    assert (
+        requests.get(url + "/taxpayers", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
 
 
 def test_expired_token_gets_401_and_a_new_token_works(simulator, tmp_path):
@@ -234,26 +290,34 @@ def test_expired_token_gets_401_and_a_new_token_works(simulator, tmp_path):
         tax = next(p for p in API_PLATFORMS if p.name == "tax")
         old = client.token(tax)
         time.sleep(1.5)
-        r = requests.get(server.url + tax.prefix + "/taxpayers", headers={"Authorization": f"Bearer {old}"})
+        r = requests.get(
+            server.url + tax.prefix + "/taxpayers", headers={"Authorization": f"Bearer {old}"}
+        )
         assert r.status_code == 401 and r.json()["error"] == "invalid_token"
         client.tokens.clear()
         assert records(client.pull("taxpayers"))
 
 
-@pytest.mark.parametrize("params, status, words", [
-    ({"page_size": 0}, 400, "page_size"),
-    ({"page_size": 5001}, 400, "page_size"),
-    ({"page_size": "ten"}, 400, "page_size"),
-    ({"updated_since": "yesterday"}, 400, "updated_since"),
-    ({"updated_since": "2026-10-01T00:00:00"}, 400, "RFC 3339"),
-    ({"updated_since": "2026-10-01"}, 400, "RFC 3339"),
-    ({"cursor": "bm90IGEgY3Vyc29y.0000"}, 400, "cursor"),
-])
+@pytest.mark.parametrize(
+    "params, status, words",
+    [
+        ({"page_size": 0}, 400, "page_size"),
+        ({"page_size": 5001}, 400, "page_size"),
+        ({"page_size": "ten"}, 400, "page_size"),
+        ({"updated_since": "yesterday"}, 400, "updated_since"),
+        ({"updated_since": "2026-10-01T00:00:00"}, 400, "RFC 3339"),
+        ({"updated_since": "2026-10-01"}, 400, "RFC 3339"),
+        ({"cursor": "bm90IGEgY3Vyc29y.0000"}, 400, "cursor"),
+    ],
+)
 def test_bad_parameters_get_400_with_a_message(clean, params, status, words):
     client = ContractClient(clean.url, clean.credentials)
     tax = next(p for p in API_PLATFORMS if p.name == "tax")
-    r = requests.get(clean.url + tax.prefix + "/tax_filings", params=params,
-                     headers={"Authorization": f"Bearer {client.token(tax)}"})
+    r = requests.get(
+        clean.url + tax.prefix + "/tax_filings",
+        params=params,
+        headers={"Authorization": f"Bearer {client.token(tax)}"},
+    )
     assert r.status_code == status and words in r.json()["message"]
 
 
@@ -271,8 +335,11 @@ def test_a_cursor_of_another_dataset_is_refused(clean):
     pages = client.pull("tax_filings", page_size=10)
     assert len(pages) > 1
     tax = next(p for p in API_PLATFORMS if p.name == "tax")
-    r = requests.get(clean.url + tax.prefix + "/taxpayers", params={"cursor": pages[0]["next_cursor"]},
-                     headers={"Authorization": f"Bearer {client.token(tax)}"})
+    r = requests.get(
+        clean.url + tax.prefix + "/taxpayers",
+        params={"cursor": pages[0]["next_cursor"]},
+        headers={"Authorization": f"Bearer {client.token(tax)}"},
+    )
     assert r.status_code == 400 and "tax_filings" in r.json()["message"]
 
 
@@ -294,7 +361,10 @@ def test_updated_since_is_exclusive(clean, data):
     clock = clean.meta["start_clock"]
     expected = feed_versions(data, "invoices", clock)
     since = expected[len(expected) // 2][-1]
-    got = [version("invoices", r) for r in records(client.pull("invoices", page_size=500, updated_since=since))]
+    got = [
+        version("invoices", r)
+        for r in records(client.pull("invoices", page_size=500, updated_since=since))
+    ]
     assert got == [v for v in expected if v[-1] > since] and got
 
 
@@ -303,8 +373,11 @@ def test_invalid_utf8_arrives_as_surrogate_escapes(clean, data):
     found = 0
     for dataset in PLATFORM_OF:
         table = pq.read_table(data / "feeds" / f"{dataset}.parquet").to_pylist()
-        bad = {version(dataset, r): r for r in table
-               if r.get("_bad_utf8_field") and r["updated_at"] <= clean.meta["start_clock"]}
+        bad = {
+            version(dataset, r): r
+            for r in table
+            if r.get("_bad_utf8_field") and r["updated_at"] <= clean.meta["start_clock"]
+        }
         if not bad:
             continue
         for record in records(client.pull(dataset, page_size=5000)):
@@ -336,7 +409,9 @@ def _pull_everything_through_faults(server: SimulatorServer, tmp: Path) -> Contr
     client = ContractClient(server.url, server.credentials)
     for dataset in ("meter_readings", "invoices", "enterprises", "taxpayers"):
         visible = len(feed_versions(server.data_dir, dataset, server.meta["start_clock"]))
-        client.pull(dataset, page_size=max(2, visible // 80))  # about 80 pages each, whatever the data size
+        client.pull(
+            dataset, page_size=max(2, visible // 80)
+        )  # about 80 pages each, whatever the data size
     for dataset in ("penalties", "enterprises"):
         for listing in client.snapshot(dataset):
             snapshot_versions(client, dataset, listing, tmp)
@@ -349,9 +424,19 @@ def test_faults_appear_at_about_the_asked_rate_and_data_still_arrives(simulator,
         n = client.attempts
         assert n > 300
         assert within(client.met["any"], client.expected["any"], n, RATE), (client.met, n)
-        for kind in ("rate_limit", "server_error", "reset", "truncated", "token_expiry", "duplicates"):
+        for kind in (
+            "rate_limit",
+            "server_error",
+            "reset",
+            "truncated",
+            "token_expiry",
+            "duplicates",
+        ):
             p = client.expected[kind] / n
-            assert client.met[kind] > 0 and within(client.met[kind], client.expected[kind], n, p), (kind, client.met)
+            assert client.met[kind] > 0 and within(client.met[kind], client.expected[kind], n, p), (
+                kind,
+                client.met,
+            )
         assert client.retry_after_forms == {"seconds", "date"}
         stats = requests.get(server.url + "/_sim/stats").json()  # the server's own count agrees
         assert stats["faults"] == {k: v for k, v in client.met.items() if k != "any"}
@@ -366,8 +451,10 @@ def test_faults_appear_at_about_the_asked_rate_and_data_still_arrives(simulator,
         # after a day, a pull from the last record's updated_at (exclusive) brings only newer ones
         newest = max(v[-1] for v in pulled)
         assert requests.post(server.url + "/_sim/advance", json={"days": 1}).status_code == 200
-        later = {version("invoices", r) for r in records(client.pull("invoices", page_size=300,
-                                                                     updated_since=newest))}
+        later = {
+            version("invoices", r)
+            for r in records(client.pull("invoices", page_size=300, updated_since=newest))
+        }
         assert later and all(v[-1] > newest for v in later)
         assert pulled | later == set(feed_versions(data, "invoices", "2026-11-02T00:00:00Z"))
 
@@ -380,7 +467,10 @@ def test_same_seed_and_rate_give_the_same_responses(simulator, tmp_path):
             for dataset in ("tax_filings", "penalties"):
                 client.pull(dataset, page_size=50)
             client.snapshot("penalties")
-            masked = [(s, k, re.sub(rb'"(next_cursor|access_token)":\s*"[^"]*"', b"", b)) for s, k, b in client.transcript]
+            masked = [
+                (s, k, re.sub(rb'"(next_cursor|access_token)":\s*"[^"]*"', b"", b))
+                for s, k, b in client.transcript
+            ]
             transcripts.append(masked)
     assert transcripts[0] == transcripts[1] and len(transcripts[0]) > 20
 
@@ -390,44 +480,78 @@ def test_advance_brings_new_and_corrected_records_and_bank_files(simulator, data
     drop = tmp_path / "drop"
     with simulator(tmp_path) as server:
         client = ContractClient(server.url, server.credentials)
-        first = {d: records(client.pull(d, page_size=5000)) for d in ("meter_readings", "invoices", "tax_filings")}
+        first = {
+            d: records(client.pull(d, page_size=5000))
+            for d in ("meter_readings", "invoices", "tax_filings")
+        }
         files_before = set(os.listdir(drop))
         result = requests.post(server.url + "/_sim/advance", json={"days": 1}).json()
         assert requests.get(server.url + "/_sim/clock").json()["clock"] == result["clock"]
         new_versions, corrections = 0, 0
         for dataset, old in first.items():
             seen = {version(dataset, r)[:-1] for r in old}
-            later = records(client.pull(dataset, page_size=5000, updated_since=old[-1]["updated_at"]))
+            later = records(
+                client.pull(dataset, page_size=5000, updated_since=old[-1]["updated_at"])
+            )
             assert all(old[-1]["updated_at"] < r["updated_at"] <= result["clock"] for r in later)
             assert [version(dataset, r) for r in later] == [
-                v for v in feed_versions(data, dataset, result["clock"]) if v[-1] > old[-1]["updated_at"]]
+                v
+                for v in feed_versions(data, dataset, result["clock"])
+                if v[-1] > old[-1]["updated_at"]
+            ]
             new_versions += len(later)
             corrections += sum(version(dataset, r)[:-1] in seen for r in later)
         assert new_versions > corrections > 0
-        day = result["clock"][:10].replace("-", "")
         new_files = set(os.listdir(drop)) - files_before
         assert new_files == set(result["drop_files"])
         for name in sorted(new_files):
             if name.endswith(".csv.gz"):
                 companion = drop / (name + ".sha256")
-                assert companion.read_text() == f"{hashlib.sha256((drop / name).read_bytes()).hexdigest()}  {name}\n"
+                assert (
+                    companion.read_text()
+                    == f"{hashlib.sha256((drop / name).read_bytes()).hexdigest()}  {name}\n"
+                )
                 assert companion.stat().st_mtime_ns >= (drop / name).stat().st_mtime_ns
-        bank = pq.read_table(data / "bank" / "loans.parquet", columns=["_file_date"]).column(0).to_pylist()
+        bank = (
+            pq.read_table(data / "bank" / "loans.parquet", columns=["_file_date"])
+            .column(0)
+            .to_pylist()
+        )
         due = {d.replace("-", "") for d in bank if d <= result["clock"][:10]}
-        assert {n[6:14] for n in os.listdir(drop) if n.startswith("loans_") and n.endswith(".gz")} == due
+        assert {
+            n[6:14] for n in os.listdir(drop) if n.startswith("loans_") and n.endswith(".gz")
+        } == due
 
 
 # --- the command --------------------------------------------------------------------------
 def test_serve_command_prints_url_and_credentials_and_answers(data, tmp_path):
-    data = Path(shutil.copytree(data, tmp_path / "data"))  # the command caches snapshots inside its folder
+    data = Path(
+        shutil.copytree(data, tmp_path / "data")
+    )  # the command caches snapshots inside its folder
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     exe = Path(sys.executable).with_name("creditlake")
-    proc = subprocess.Popen([str(exe), "simulator", "serve", "--data", str(data), "--seed", "7",
-                             "--port", str(port), "--drop", str(tmp_path / "drop")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "simulator",
+            "serve",
+            "--data",
+            str(data),
+            "--seed",
+            "7",
+            "--port",
+            str(port),
+            "--drop",
+            str(tmp_path / "drop"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         lines = []
         deadline = time.time() + 60
@@ -441,14 +565,25 @@ def test_serve_command_prints_url_and_credentials_and_answers(data, tmp_path):
         exports = dict(re.findall(r"^export (\w+)=(\S+)$", text, re.M))
         assert exports["CREDITLAKE_TAX_BASE_URL"] == f"http://127.0.0.1:{port}"
         assert exports["CREDITLAKE_SOCIAL_SECURITY_CLIENT_SECRET"] == "social-security-secret-7"
-        r = requests.post(exports["CREDITLAKE_TAX_BASE_URL"] + "/oauth/token",
-                          data={"grant_type": "client_credentials", "client_id": exports["CREDITLAKE_TAX_CLIENT_ID"],
-                                "client_secret": exports["CREDITLAKE_TAX_CLIENT_SECRET"]})
+        r = requests.post(
+            exports["CREDITLAKE_TAX_BASE_URL"] + "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": exports["CREDITLAKE_TAX_CLIENT_ID"],
+                "client_secret": exports["CREDITLAKE_TAX_CLIENT_SECRET"],
+            },
+        )
         assert r.status_code == 200
-        assert requests.get(f"http://127.0.0.1:{port}/_sim/clock").json()["clock"] == json.loads(
-            (data / "meta.json").read_text())["start_clock"]
-        moved = subprocess.run([str(exe), "simulator", "advance", "--url", f"http://127.0.0.1:{port}", "--days", "2"],
-                               capture_output=True, text=True, timeout=120)
+        assert (
+            requests.get(f"http://127.0.0.1:{port}/_sim/clock").json()["clock"]
+            == json.loads((data / "meta.json").read_text())["start_clock"]
+        )
+        moved = subprocess.run(
+            [str(exe), "simulator", "advance", "--url", f"http://127.0.0.1:{port}", "--days", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert moved.returncode == 0 and "clock: " in moved.stdout, moved.stderr
         assert requests.get(f"http://127.0.0.1:{port}/_sim/clock").json()["clock"] in moved.stdout
     finally:

@@ -10,7 +10,7 @@ import csv
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,21 @@ from creditlake.simulator.generator import API_DATASETS, BANK_DATASETS, generate
 
 ALL = API_DATASETS + BANK_DATASETS
 # Dates that record something that already happened when the record was published.
-PAST_FIELDS = {"established_on", "change_date", "decided_on", "listed_on", "filed_on", "since", "opened_on",
-               "issued_on", "confirmed_on", "contract_date", "paid_on", "as_of_date", "period"}
+PAST_FIELDS = {
+    "established_on",
+    "change_date",
+    "decided_on",
+    "listed_on",
+    "filed_on",
+    "since",
+    "opened_on",
+    "issued_on",
+    "confirmed_on",
+    "contract_date",
+    "paid_on",
+    "as_of_date",
+    "period",
+}
 LIMITS = {"consumption": 1e10, "insured_headcount": 1e6, "annual_rate": 1.0}
 MONEY_LIMIT = 1e12
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -39,8 +52,11 @@ _INT = re.compile(r"^-?\d+$")
 
 
 def _sha256_tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _feed(data: Path, dataset: str) -> pd.DataFrame:
@@ -112,13 +128,19 @@ def _defects(data: Path, dataset: str, rows: pd.DataFrame) -> list[set[str]]:
         if f.codes:
             mark(present & ~text.isin(f.codes).to_numpy(), "unknown_code")
         if f.type in (DATE, PERIOD):
-            ok = check(_valid_date) if f.type == DATE else present & text.str.fullmatch(_PERIOD.pattern).to_numpy(dtype=bool)
+            ok = (
+                check(_valid_date)
+                if f.type == DATE
+                else present & text.str.fullmatch(_PERIOD.pattern).to_numpy(dtype=bool)
+            )
             mark(present & ~ok, "malformed_value")
             if f.name in PAST_FIELDS:
                 width = 10 if f.type == DATE else 7
                 mark(ok & (text > version.str[:width]).to_numpy(), "future_date")
         if f.type in (MONEY, NUM, INT):
-            ok = present & text.str.fullmatch((_INT if f.type == INT else _DECIMAL).pattern).to_numpy(dtype=bool)
+            ok = present & text.str.fullmatch(
+                (_INT if f.type == INT else _DECIMAL).pattern
+            ).to_numpy(dtype=bool)
             mark(present & ~ok, "malformed_value")
             number = pd.to_numeric(text.where(ok, "0")).to_numpy(dtype=float)
             mark(ok & (number < 0), "negative_value")
@@ -148,7 +170,10 @@ def test_same_seed_gives_identical_bytes(sim_data, tmp_path):
     assert _sha256_tree(again) == _sha256_tree(sim_data)
     other = tmp_path / "other"
     generate(out=other, seed=SEED + 1, enterprises=ENTERPRISES, months=MONTHS, quiet=True)
-    assert _sha256_tree(other)["feeds/enterprises.parquet"] != _sha256_tree(sim_data)["feeds/enterprises.parquet"]
+    assert (
+        _sha256_tree(other)["feeds/enterprises.parquet"]
+        != _sha256_tree(sim_data)["feeds/enterprises.parquet"]
+    )
 
 
 def test_folder_layout_and_meta(sim_data):
@@ -158,11 +183,18 @@ def test_folder_layout_and_meta(sim_data):
     assert meta["start_clock"] == "2026-11-01T00:00:00Z" and meta["future_days"] == 60
     for dataset in ALL:
         table = truth.load_feed(sim_data, dataset)
-        hidden = ["_row_id", "_bad_utf8_field"] + (["_file_date"] if dataset in BANK_DATASETS else [])
+        hidden = ["_row_id", "_bad_utf8_field"] + (
+            ["_file_date"] if dataset in BANK_DATASETS else []
+        )
         assert table.column_names == DATASETS[dataset].field_names + hidden
         assert all(table.schema.field(c).type == pa.string() for c in DATASETS[dataset].field_names)
         assert table.column("_row_id").to_pylist() == list(range(table.num_rows))
-        assert meta["files"][str(Path("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet")] == table.num_rows
+        assert (
+            meta["files"][
+                str(Path("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet")
+            ]
+            == table.num_rows
+        )
         order = "_file_date" if dataset in BANK_DATASETS else "updated_at"
         stamps = table.column(order).to_pylist()
         assert stamps == sorted(stamps), f"{dataset} not sorted by {order}"
@@ -172,20 +204,33 @@ def test_folder_layout_and_meta(sim_data):
 
 def test_updated_at_is_rfc3339_and_future_days_bring_new_data(sim_data):
     start = truth.load_meta(sim_data)["start_clock"]
-    for dataset in ("meter_readings", "tax_filings", "ss_contributions", "invoices", "enterprise_changes"):
+    for dataset in (
+        "meter_readings",
+        "tax_filings",
+        "ss_contributions",
+        "invoices",
+        "enterprise_changes",
+    ):
         stamps = _feed(sim_data, dataset).updated_at
         assert stamps.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").all()
         assert (stamps > start).sum() > 0, f"{dataset} has nothing for the future days"
     readings = _feed(sim_data, "meter_readings")
     last = readings[readings.period == "2026-10"]
-    assert len(last) > 0 and (last.updated_at > start).all()  # October readings are published in November
+    assert (
+        len(last) > 0 and (last.updated_at > start).all()
+    )  # October readings are published in November
 
 
 def test_products_catalog(sim_data):
     with (sim_data / "bank" / "products.csv").open(encoding="utf-8") as f:
         products = {row["product_id"]: row for row in csv.DictReader(f)}
     assert {p["product_type"] for p in products.values()} == {
-        "revolving_micro_line", "short_term_loan", "credit_guarantee_loan", "supply_chain_receivable", "collateralised_loan"}
+        "revolving_micro_line",
+        "short_term_loan",
+        "credit_guarantee_loan",
+        "supply_chain_receivable",
+        "collateralised_loan",
+    }
     assert all(float(p["max_amount"]) <= 10_000_000 for p in products.values())
     loans, _ = _split(sim_data, "loans")
     for _, loan in loans.drop_duplicates("loan_id").iterrows():
@@ -201,11 +246,22 @@ def test_usccs_valid_except_planted_ones(sim_data):
         for f in DATASETS[dataset].fields:
             if f.identifier in ("uscc", "uscc_or_legacy"):
                 values = good[f.name].dropna()
-                ok = values.map(lambda v: is_valid(v) or (f.identifier == "uscc_or_legacy" and v.isdigit()
-                                                          and len(v) == 15))
+                ok = values.map(
+                    lambda v: (
+                        is_valid(v)
+                        or (f.identifier == "uscc_or_legacy" and v.isdigit() and len(v) == 15)
+                    )
+                )
                 assert ok.all(), f"{dataset}.{f.name}: {values[~ok].head().tolist()}"
         planted = bad[bad.reason == "invalid_uscc"]
-        field = next((f.name for f in DATASETS[dataset].fields if f.identifier in ("uscc", "uscc_or_legacy")), None)
+        field = next(
+            (
+                f.name
+                for f in DATASETS[dataset].fields
+                if f.identifier in ("uscc", "uscc_or_legacy")
+            ),
+            None,
+        )
         if field:
             assert not planted[field].map(is_valid).any(), dataset
     enterprises, _ = _split(sim_data, "enterprises")
@@ -234,7 +290,9 @@ def test_every_bad_row_has_exactly_its_reason_and_good_rows_none(sim_data):
         defects = _defects(sim_data, dataset, rows)
         for i, row_id in enumerate(rows._row_id):
             expected = {reasons[row_id]} if row_id in reasons.index else set()
-            assert defects[i] == expected, f"{dataset} row {row_id}: planted {expected}, found {defects[i]}"
+            assert defects[i] == expected, (
+                f"{dataset} row {row_id}: planted {expected}, found {defects[i]}"
+            )
         seen |= set(reasons)
     assert seen == set(REASONS)
 
@@ -272,9 +330,12 @@ def test_distress_visible_in_electricity(sim_data):
     accounts, _ = _split(sim_data, "utility_accounts")
     electricity = set(accounts[accounts.utility == "electricity"].account_no)
     readings, _ = _split(sim_data, "meter_readings")
-    readings = readings.sort_values("updated_at").drop_duplicates(["account_no", "period"], keep="last")
+    readings = readings.sort_values("updated_at").drop_duplicates(
+        ["account_no", "period"], keep="last"
+    )
     readings = readings[readings.account_no.isin(electricity)].assign(
-        uscc=lambda r: r.account_no.map(owner), kwh=lambda r: r.consumption.astype(float))
+        uscc=lambda r: r.account_no.map(owner), kwh=lambda r: r.consumption.astype(float)
+    )
     periods = sorted(readings.period.unique())
     split_at = firms.onset_period.fillna(periods[len(periods) // 2])
 
@@ -309,8 +370,13 @@ def test_identity_truth_matches_feeds(sim_data):
     assert set(name_only) == set(by_source["invoice_buyer"].source_id)
     legacy = by_source["legacy_reg_no"]
     assert legacy.source_id.isin(enterprises.legacy_reg_no).all()
-    legacy_taxpayers = taxpayers[taxpayers.taxpayer_id.str.len() == 15].taxpayer_id.drop_duplicates()
-    assert legacy_taxpayers.isin(legacy.source_id).all() and 0.03 <= len(legacy_taxpayers) / len(enterprises) <= 0.2
+    legacy_taxpayers = taxpayers[
+        taxpayers.taxpayer_id.str.len() == 15
+    ].taxpayer_id.drop_duplicates()
+    assert (
+        legacy_taxpayers.isin(legacy.source_id).all()
+        and 0.03 <= len(legacy_taxpayers) / len(enterprises) <= 0.2
+    )
 
 
 def test_default_truth_matches_loan_book(sim_data):
@@ -325,7 +391,13 @@ def test_default_truth_matches_loan_book(sim_data):
     onset = pd.PeriodIndex(firms.set_index("uscc").loc[defaulted.index].onset_period, freq="M")
     lag = (pd.PeriodIndex(defaulted, freq="M") - onset).map(lambda d: d.n)
     assert lag.min() >= 3 and lag.max() <= 9
-    expected = {"normal": (0, 0), "special_mention": (1, 89), "substandard": (90, 179), "doubtful": (180, 359), "loss": (360, 10**6)}
+    expected = {
+        "normal": (0, 0),
+        "special_mention": (1, 89),
+        "substandard": (90, 179),
+        "doubtful": (180, 359),
+        "loss": (360, 10**6),
+    }
     for cls, (low, high) in expected.items():
         band = loans[loans.classification == cls].dpd
         assert band.between(low, high).all(), cls
@@ -346,14 +418,21 @@ def test_arrears_follow_distress(sim_data):
 def test_expected_counts(sim_data):
     meta = truth.load_meta(sim_data)
     start = datetime.fromisoformat(meta["start_clock"].replace("Z", "+00:00"))
-    before = truth.expected_counts(sim_data, datetime(2000, 1, 1, tzinfo=timezone.utc))
+    before = truth.expected_counts(sim_data, datetime(2000, 1, 1, tzinfo=UTC))
     at_start = truth.expected_counts(sim_data, start)
     later = truth.expected_counts(sim_data, start + timedelta(days=10))
     at_end = truth.expected_counts(sim_data, start + timedelta(days=meta["future_days"] + 1))
     bad = _bad(sim_data)
     for dataset in ALL:
-        assert before[dataset]["good"] <= at_start[dataset]["good"] <= later[dataset]["good"] <= at_end[dataset]["good"]
-        rows = meta["files"][str(Path("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet")]
+        assert (
+            before[dataset]["good"]
+            <= at_start[dataset]["good"]
+            <= later[dataset]["good"]
+            <= at_end[dataset]["good"]
+        )
+        rows = meta["files"][
+            str(Path("bank" if dataset in BANK_DATASETS else "feeds") / f"{dataset}.parquet")
+        ]
         assert at_end[dataset]["good"] + at_end[dataset]["bad"] == rows
         assert at_end[dataset]["bad"] == (bad.dataset == dataset).sum()
     assert sum(c["good"] for c in later.values()) > sum(c["good"] for c in at_start.values())
@@ -366,16 +445,35 @@ def test_overdeclarers_declare_more_revenue_than_their_electricity_explains(sim_
 
     firms = truth.load_enterprises(sim_data).to_pandas().set_index("uscc")
     identity = truth.load_identity(sim_data).to_pandas()
-    to_uscc = identity[identity.source.isin(["legacy_reg_no", "utility_account"])].set_index("source_id").uscc
+    to_uscc = (
+        identity[identity.source.isin(["legacy_reg_no", "utility_account"])]
+        .set_index("source_id")
+        .uscc
+    )
     filings, _ = _split(sim_data, "tax_filings")
-    vat = filings[filings.tax_type == "vat"].sort_values("updated_at").drop_duplicates(["taxpayer_id", "period"], keep="last")
-    vat = vat.assign(uscc=vat.taxpayer_id.map(to_uscc).fillna(vat.taxpayer_id), revenue=vat.declared_revenue.astype(float))
+    vat = (
+        filings[filings.tax_type == "vat"]
+        .sort_values("updated_at")
+        .drop_duplicates(["taxpayer_id", "period"], keep="last")
+    )
+    vat = vat.assign(
+        uscc=vat.taxpayer_id.map(to_uscc).fillna(vat.taxpayer_id),
+        revenue=vat.declared_revenue.astype(float),
+    )
     accounts, _ = _split(sim_data, "utility_accounts")
     electricity = set(accounts[accounts.utility == "electricity"].account_no)
     readings, _ = _split(sim_data, "meter_readings")
     readings = readings[readings.account_no.isin(electricity) & (readings.period <= "2026-09")]
-    readings = readings.sort_values("updated_at").drop_duplicates(["account_no", "period"], keep="last")
-    kwh = readings.assign(uscc=readings.account_no.map(to_uscc), kwh=readings.consumption.astype(float)).groupby("uscc").kwh.sum()
+    readings = readings.sort_values("updated_at").drop_duplicates(
+        ["account_no", "period"], keep="last"
+    )
+    kwh = (
+        readings.assign(
+            uscc=readings.account_no.map(to_uscc), kwh=readings.consumption.astype(float)
+        )
+        .groupby("uscc")
+        .kwh.sum()
+    )
     revenue = vat[vat.period <= "2026-09"].groupby("uscc").revenue.sum()
     both = pd.concat([revenue, kwh], axis=1, join="inner")
     both = both[both.kwh > 100]
