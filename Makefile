@@ -24,7 +24,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	cd dbt_project && DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models macros
+	mkdir -p .lint/marts
+	cd dbt_project && CREDITLAKE_WAREHOUSE=$(CURDIR)/.lint DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models --processes 2
 
 test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile

@@ -164,7 +164,7 @@ def test_orphans_are_counted_as_the_truth_has_them(marts, truth):
     # resolved through the identity map: every orphan names an enterprise the registry lacks
     for kind, table in [
         ("identity_map_enterprise", "marts.identity_map"),
-        ("tax_filing_enterprise", "intermediate.int_tax_filings_resolved"),
+        ("tax_filing_enterprise", "intermediate.int_tax_filings__resolved"),
     ]:
         named = {
             u

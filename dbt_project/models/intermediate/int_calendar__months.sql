@@ -9,7 +9,10 @@ with reported as (
 ),
 
 bounds as (
-    select min(month) as first_month, max(month) as last_month from reported
+    select
+        min(month) as first_month,
+        max(month) as last_month
+    from reported
 )
 
 select
@@ -19,4 +22,4 @@ select
     cast(m.month = bounds.last_month as boolean) as is_as_of_month,
     {{ months_between('cast(m.month as date)', 'bounds.last_month') }} as months_before_as_of
 from bounds,
-    unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as m(month)
+    unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as m (month)

@@ -7,11 +7,15 @@ with used as (
     select distinct taxpayer_id from {{ ref('stg_tax__tax_arrears') }}
     union
     -- the registry's own legacy numbers: other systems may still quote any of them
-    select distinct legacy_reg_no from {{ ref('stg_commerce__enterprises') }} where legacy_reg_no is not null
+    select distinct legacy_reg_no from {{ ref('stg_commerce__enterprises') }}
+    where legacy_reg_no is not null
 ),
 
 registry as (
-    select legacy_reg_no, min(uscc) as uscc, count(distinct uscc) as candidates
+    select
+        legacy_reg_no,
+        min(uscc) as uscc,
+        count(distinct uscc) as candidates
     from {{ ref('stg_commerce__enterprises') }}
     where legacy_reg_no is not null
     group by legacy_reg_no

@@ -17,7 +17,7 @@ stored as (
 
 touched as (
     select distinct p.uscc, cast(m.month as date) as month
-    from {{ changed(ref('int_invoices_resolved')) }} as i,
+    from {{ changed(ref('int_invoices__resolved')) }} as i,
         stored,
         unnest(list_concat([i.seller_uscc, i.buyer_uscc_resolved], i.buyer_previous_usccs)) as p(uscc),
         unnest(generate_series(date_trunc('month', least(i.issued_on, coalesce(i.due_on, i.issued_on))),
@@ -37,7 +37,7 @@ invoices as (
         -- the first month to observe: a month not stored yet, or a touched party's
         least(s.from_month, b.from_month, (select month from stored) + interval 1 month) as from_month
     {%- endif %}
-    from {{ ref('int_invoices_resolved') }} as i
+    from {{ ref('int_invoices__resolved') }} as i
     {%- if is_incremental() %}
     left join parties as s on s.uscc = i.seller_uscc
     left join parties as b on b.uscc = i.buyer_uscc_resolved

@@ -4,7 +4,7 @@
    their buyer and the enterprises the buyer resolved to before. #}
 with invoices as (
     select seller_uscc, buyer_uscc_resolved, cast(date_trunc('month', issued_on) as date) as month, amount
-    from {{ ref('int_invoices_resolved') }}
+    from {{ ref('int_invoices__resolved') }}
     where is_trade
 )
 
@@ -12,7 +12,7 @@ with invoices as (
 
 touched as (
     select distinct p.uscc, cast(date_trunc('month', i.issued_on) as date) as month
-    from {{ changed(ref('int_invoices_resolved')) }} as i,
+    from {{ changed(ref('int_invoices__resolved')) }} as i,
         unnest(list_concat([i.seller_uscc, i.buyer_uscc_resolved], i.buyer_previous_usccs)) as p(uscc)
     where p.uscc is not null
 )

@@ -11,10 +11,10 @@ with cores as (
 
 touched as (
     select seller_uscc, cast(date_trunc('month', issued_on) as date) as month
-    from {{ changed(ref('int_invoices_resolved')) }}
+    from {{ changed(ref('int_invoices__resolved')) }}
     union
     select seller_uscc, cast(date_trunc('month', issued_on) as date)
-    from {{ ref('int_invoices_resolved') }}
+    from {{ ref('int_invoices__resolved') }}
     where buyer_uscc_resolved in (select uscc from {{ changed(ref('stg_supply_chain__core_enterprises')) }})
 )
 {%- endif %},
@@ -26,7 +26,7 @@ result as (
         i.buyer_uscc_resolved in (select uscc from cores) as buyer_is_core,
         cast(date_trunc('month', i.issued_on) as date) as month,
         sum(i.amount) as amount
-    from {{ ref('int_invoices_resolved') }} as i
+    from {{ ref('int_invoices__resolved') }} as i
     {%- if is_incremental() %}
     semi join touched as t on t.seller_uscc = i.seller_uscc and t.month = date_trunc('month', i.issued_on)
     {%- endif %}

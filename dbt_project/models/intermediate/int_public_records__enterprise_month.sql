@@ -2,11 +2,26 @@
 {# New negative public records per enterprise and month of decision, listing or filing.
    Small: computed in full, only changed months are written (see only_changes). #}
 with records as (
-    select uscc, date_trunc('month', decided_on) as month, 'penalty' as kind, amount from {{ ref('stg_commerce__penalties') }}
+    select
+        uscc,
+        date_trunc('month', decided_on) as month,
+        'penalty' as kind,
+        amount
+    from {{ ref('stg_commerce__penalties') }}
     union all
-    select uscc, date_trunc('month', listed_on), 'abnormal_operation', null from {{ ref('stg_commerce__abnormal_operations') }}
+    select
+        uscc,
+        date_trunc('month', listed_on),
+        'abnormal_operation',
+        null
+    from {{ ref('stg_commerce__abnormal_operations') }}
     union all
-    select uscc, date_trunc('month', filed_on), 'dishonest_debtor', amount from {{ ref('stg_commerce__dishonest_debtors') }}
+    select
+        uscc,
+        date_trunc('month', filed_on),
+        'dishonest_debtor',
+        amount
+    from {{ ref('stg_commerce__dishonest_debtors') }}
 ),
 
 new_rows as (

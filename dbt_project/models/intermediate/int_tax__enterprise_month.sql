@@ -9,10 +9,10 @@
    resolved to before. #}
 {%- if is_incremental() %}
 with changed_returns as (
-    select uscc, previous_usccs, month from {{ changed(ref('int_tax_filings_resolved')) }}
+    select uscc, previous_usccs, month from {{ changed(ref('int_tax_filings__resolved')) }}
     union all
     select f.uscc, f.previous_usccs, f.month
-    from {{ ref('int_tax_filings_resolved') }} as f
+    from {{ ref('int_tax_filings__resolved') }} as f
     semi join {{ changed(ref('stg_tax__taxpayers')) }} as t using (taxpayer_id)
 ),
 
@@ -29,7 +29,7 @@ filings as (
 with filings as (
 {%- endif %}
     select f.*, coalesce(t.taxpayer_kind, 'general') as taxpayer_kind
-    from {{ ref('int_tax_filings_resolved') }} as f
+    from {{ ref('int_tax_filings__resolved') }} as f
     left join {{ ref('stg_tax__taxpayers') }} as t using (taxpayer_id)
     where f.uscc is not null
     {%- if is_incremental() %}

@@ -6,7 +6,7 @@
 with versions as (
     select t.uscc, v.credit_rating, v.updated_at
     from {{ ref('stg_tax__taxpayer_versions') }} as v
-    join {{ ref('int_taxpayers_resolved') }} as t using (taxpayer_id)
+    join {{ ref('int_taxpayers__resolved') }} as t using (taxpayer_id)
     where t.uscc is not null
 )
 
@@ -20,11 +20,11 @@ new_months as (
 touched_from as (
     select t.uscc, cast(date_trunc('month', min(v.updated_at)) as date) as from_month
     from {{ changed(ref('stg_tax__taxpayer_versions')) }} as v
-    join {{ ref('int_taxpayers_resolved') }} as t using (taxpayer_id)
+    join {{ ref('int_taxpayers__resolved') }} as t using (taxpayer_id)
     group by t.uscc
     union all
     select p.uscc, date '1900-01-01'
-    from {{ changed(ref('int_taxpayers_resolved')) }} as t,
+    from {{ changed(ref('int_taxpayers__resolved')) }} as t,
         unnest(list_concat([t.uscc], t.previous_usccs)) as p(uscc)
 ),
 

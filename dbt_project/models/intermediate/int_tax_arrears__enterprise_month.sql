@@ -7,7 +7,7 @@ with new_rows as (
         a.uscc,
         sum(a.amount) filter (where a.settled_on is null or a.settled_on > c.month_end) as tax_arrears_outstanding,
         count(*) filter (where date_trunc('month', a.since) = c.month) as new_tax_arrears
-    from {{ ref('int_tax_arrears_resolved') }} as a
+    from {{ ref('int_tax_arrears__resolved') }} as a
     join {{ ref('int_calendar__months') }} as c
         on a.since <= c.month_end and (a.settled_on is null or a.settled_on >= c.month)
     where a.uscc is not null

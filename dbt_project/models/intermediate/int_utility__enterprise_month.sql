@@ -5,7 +5,7 @@
 {%- if is_incremental() %}
 with touched as (
     select distinct p.uscc, r.month
-    from {{ changed(ref('int_meter_readings_resolved')) }} as r,
+    from {{ changed(ref('int_meter_readings__resolved')) }} as r,
         unnest(list_concat([r.uscc], r.previous_usccs)) as p(uscc)
     where p.uscc is not null
 ),
@@ -22,7 +22,7 @@ result as (
         sum(amount_billed) as utility_billed,
         count(*) filter (where due_on is not null
                          and paid_on > due_on) as utility_bills_paid_late
-    from {{ ref('int_meter_readings_resolved') }} as r
+    from {{ ref('int_meter_readings__resolved') }} as r
     {%- if is_incremental() %}
     semi join touched as t using (uscc, month)
     {%- endif %}

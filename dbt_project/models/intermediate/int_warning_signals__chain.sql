@@ -6,14 +6,18 @@
    Small: computed in full, only changed months are written (see only_changes). #}
 with thresholds as (
     select * from {{ ref('warning_thresholds') }}
-    where threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
-      and signal = 'core_enterprise_distress'
+    where
+        threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
+        and signal = 'core_enterprise_distress'
 ),
 
 core_red as (
-    select s.uscc as core_uscc, s.month, cast(count(distinct s.signal) as double) as core_red_signals
+    select
+        s.uscc as core_uscc,
+        s.month,
+        cast(count(distinct s.signal) as double) as core_red_signals
     from {{ ref('int_warning_signals__own') }} as s
-    join {{ ref('stg_supply_chain__core_enterprises') }} as c on c.uscc = s.uscc
+    join {{ ref('stg_supply_chain__core_enterprises') }} as c on s.uscc = c.uscc
     where s.level = 'red'
     group by all
 ),
@@ -30,8 +34,8 @@ new_rows as (
         t.threshold_version,
         case when r.core_red_signals >= t.red_threshold then 'red' else 'amber' end as level
     from core_red as r
-    join {{ ref('int_supply_chain__members') }} as m on m.core_uscc = r.core_uscc and m.is_main_chain
-    semi join {{ ref('stg_commerce__enterprises') }} as e on e.uscc = m.member_uscc
+    join {{ ref('int_supply_chain__members') }} as m on r.core_uscc = m.core_uscc and m.is_main_chain
+    semi join {{ ref('stg_commerce__enterprises') }} as e on m.member_uscc = e.uscc
     cross join thresholds as t
     where r.core_red_signals >= t.amber_threshold
 )

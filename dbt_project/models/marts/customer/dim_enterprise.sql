@@ -12,7 +12,10 @@ as_of as (
 ),
 
 chain as (
-    select member_uscc as uscc, core_uscc, chain_name
+    select
+        member_uscc as uscc,
+        core_uscc,
+        chain_name
     from {{ ref('int_supply_chain__members') }}
     where is_main_chain
 )
@@ -55,9 +58,9 @@ select
     e.updated_at as registry_updated_at
 from {{ ref('stg_commerce__enterprises') }} as e
 cross join as_of
-left join {{ ref('gbt4754_divisions') }} as ind on ind.division = e.industry_division
-left join {{ ref('regions') }} as reg on reg.region_code = e.region_code
-left join {{ ref('stg_supply_chain__core_enterprises') }} as core on core.uscc = e.uscc
-left join chain on chain.uscc = e.uscc
-left join latest_score as s on s.uscc = e.uscc
-left join {{ ref('int_enterprise__data_depth') }} as d on d.uscc = e.uscc
+left join {{ ref('gbt4754_divisions') }} as ind on e.industry_division = ind.division
+left join {{ ref('regions') }} as reg on e.region_code = reg.region_code
+left join {{ ref('stg_supply_chain__core_enterprises') }} as core on e.uscc = core.uscc
+left join chain on e.uscc = chain.uscc
+left join latest_score as s on e.uscc = s.uscc
+left join {{ ref('int_enterprise__data_depth') }} as d on e.uscc = d.uscc

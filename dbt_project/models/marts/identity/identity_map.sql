@@ -7,5 +7,5 @@ select
     method,
     confidence,
     uscc is not null as is_resolved
-from {{ ref('int_identity_map') }}
+from {{ ref('int_identity__map') }}
 where method is not null  -- not an identifier that left the sources

@@ -2,11 +2,20 @@
    expectation outcome (status published or held, with the validator's message) and the
    quarantine reasons as found in the quarantine tables. #}
 with reasons as (
-    select dataset, batch_id,
-           string_agg(reason_code || '=' || n, ',' order by reason_code) as quarantined_by_reason,
-           sum(n) as quarantine_rows
+    select
+        dataset,
+        batch_id,
+        string_agg(
+            reason_code || '=' || n, ','
+            order by reason_code
+        ) as quarantined_by_reason,
+        sum(n) as quarantine_rows
     from (
-        select dataset, batch_id, reason_code, count(distinct row_number) as n
+        select
+            dataset,
+            batch_id,
+            reason_code,
+            count(distinct row_number) as n
         from {{ ref('stg_ops__quarantine') }}
         group by all
     )
@@ -25,8 +34,10 @@ select
     cast(l.duplicates as bigint) as duplicate_rows,
     -- a held batch publishes nothing and keeps its rows in landing until it is replayed
     cast(case when l.status = 'held' then l.received else 0 end as bigint) as held_rows,
-    cast(l.received - l.published - l.quarantined - coalesce(l.duplicates, 0)
-         - case when l.status = 'held' then l.received else 0 end as bigint) as unaccounted_rows,
+    cast(
+        l.received - l.published - l.quarantined - coalesce(l.duplicates, 0)
+        - case when l.status = 'held' then l.received else 0 end as bigint
+    ) as unaccounted_rows,
     l.status = 'held' as expectations_failed,
     l.message as expectation_message,
     l.quarantine_reasons,

@@ -4,8 +4,12 @@
    contract section 3 quarantine), so they are counted here for data engineers to follow. #}
 with entries as (
     select
-        l.dataset, l.platform, l.batch_id, l.published, l.finished_at,
-        unnest(map_entries(cast(cast(l.observations as json) as map(varchar, bigint)))) as entry
+        l.dataset,
+        l.platform,
+        l.batch_id,
+        l.published,
+        l.finished_at,
+        unnest(map_entries(cast(cast(l.observations as json) as map (varchar, bigint)))) as entry
     from {{ ref('stg_ops__ingest_log') }} as l
     -- logs written before observations were counted have none
     where l.observations is not null and l.observations <> '{}'

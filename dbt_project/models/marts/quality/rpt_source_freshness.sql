@@ -14,8 +14,10 @@ select
     cast(sum(b.quarantined_rows) as bigint) as quarantined_rows,
     max(b.finished_at) filter (where b.status <> 'held') as last_published_at,
     max(b.watermark) filter (where b.status <> 'held') as last_watermark,
-    cast(date_diff('minute', max(b.finished_at) filter (where b.status <> 'held'), exported.exported_at) / 60.0
-         as decimal(10, 1)) as hours_since_last_publish
+    cast(
+        date_diff('minute', max(b.finished_at) filter (where b.status <> 'held'), exported.exported_at) / 60.0
+        as decimal(10, 1)
+    ) as hours_since_last_publish
 from {{ ref('fct_ingest_batches') }} as b
 cross join exported
 group by b.dataset, exported.exported_at

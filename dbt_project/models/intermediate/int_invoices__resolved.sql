@@ -3,8 +3,13 @@
    false) but stay, so that the models summing trade see those sums change. Incremental: the
    invoices changed since the last run and those whose buyer name now resolves differently. #}
 with buyer_map as (
-    select source_id as buyer_name, uscc, method, previous_usccs, _built_at
-    from {{ ref('int_identity_map') }}
+    select
+        source_id as buyer_name,
+        uscc,
+        method,
+        previous_usccs,
+        _built_at
+    from {{ ref('int_identity__map') }}
     where source = 'invoice_buyer'
 )
 
@@ -19,4 +24,4 @@ select
     {{ run_stamp() }} as _built_at
 from {{ changed_or_keyed(ref('stg_supply_chain__invoices'), 'buyer_name', changed('buyer_map'), 'buyer_uscc is null') }} as i
 left join buyer_map as m
-    on i.buyer_uscc is null and m.buyer_name = i.buyer_name
+    on i.buyer_uscc is null and i.buyer_name = m.buyer_name

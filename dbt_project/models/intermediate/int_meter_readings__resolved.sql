@@ -4,7 +4,7 @@
    differently (previous_usccs: the enterprises it resolved to before). #}
 with account_map as (
     select source_id as account_no, uscc, previous_usccs, _built_at
-    from {{ ref('int_identity_map') }}
+    from {{ ref('int_identity__map') }}
     where source = 'utility_account'
 )
 

@@ -7,5 +7,5 @@ select
     t.* exclude (_built_at),
     greatest(t._built_at, m._built_at) as _built_at
 from {{ ref('stg_tax__taxpayers') }} as t
-left join {{ ref('int_identity_map') }} as m
+left join {{ ref('int_identity__map') }} as m
     on m.source = 'legacy_reg_no' and m.source_id = t.taxpayer_id

@@ -3,8 +3,12 @@
    Incremental: filings changed since the last run and those of legacy numbers that resolve
    differently (previous_usccs: the enterprises they resolved to before). #}
 with legacy_map as (
-    select source_id as taxpayer_id, uscc, previous_usccs, _built_at
-    from {{ ref('int_identity_map') }}
+    select
+        source_id as taxpayer_id,
+        uscc,
+        previous_usccs,
+        _built_at
+    from {{ ref('int_identity__map') }}
     where source = 'legacy_reg_no'
 )
 
