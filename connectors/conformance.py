@@ -241,25 +241,20 @@ class Checker:
 
     def _authed(self, url: str, params: dict, expect_json: bool = True) -> Raw:
         """A raw GET with the token; a 401 (an expired or revoked token) fetches a new one once."""
-        obs = self.probe.raw(
-            "GET",
-            url,
-            params=params,
-            headers={"Authorization": f"Bearer {self.token}"},
-            expect_json=expect_json,
-        )
+
+        def get() -> Raw:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            return self.probe.raw(
+                "GET", url, params=params, headers=headers, expect_json=expect_json
+            )
+
+        obs = get()
         if obs.status == 401:
             fresh = self.probe.raw("POST", self.token_url, data=self._form())
             if isinstance(fresh.doc, dict) and fresh.doc.get("access_token"):
                 self.token = fresh.doc["access_token"]
                 self.probe.faults["401 mid-run (token refreshed)"] += 1
-                obs = self.probe.raw(
-                    "GET",
-                    url,
-                    params=params,
-                    headers={"Authorization": f"Bearer {self.token}"},
-                    expect_json=expect_json,
-                )
+                obs = get()
         return obs
 
     def check_auth(self):

@@ -33,6 +33,16 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
     def observe(kind: str, rule: str, field: str, **kwargs) -> None:
         specs.append((kind, kwargs, {"observation": rule, "field": field}))
 
+    # The frame (expectations.frame) computes most checks as boolean columns: each must hold.
+    def holds(reason: str, field: str, column: str, check=row) -> None:
+        check("ExpectColumnValuesToBeInSet", reason, field, column=column, value_set=[True])
+
+    def matches(reason: str, field: str, column: str, regex: str) -> None:
+        row("ExpectColumnValuesToMatchRegex", reason, field, column=column, regex=regex)
+
+    def between(reason: str, field: str, column: str, **bounds) -> None:
+        row("ExpectColumnValuesToBeBetween", reason, field, column=column, **bounds)
+
     for f in ds.fields:
         name = f.name
         if f.required:
@@ -44,13 +54,7 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
                 )
             )
             row("ExpectColumnValuesToNotBeNull", "missing_required", name, column=name)
-        row(
-            "ExpectColumnValuesToBeInSet",
-            "invalid_utf8",
-            name,
-            column=f"{name}__utf8",
-            value_set=[True],
-        )
+        holds("invalid_utf8", name, f"{name}__utf8")
         if f.codes:
             row(
                 "ExpectColumnValuesToBeInSet",
@@ -60,169 +64,47 @@ def expectation_specs(dataset: str) -> list[tuple[str, dict, dict]]:
                 value_set=list(f.codes),
             )
         if f.identifier == "uscc":
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_uscc",
-                name,
-                column=name,
-                regex=frame.USCC_PATTERN,
-            )
-            row(
-                "ExpectColumnValuesToBeInSet",
-                "invalid_uscc",
-                name,
-                column=f"{name}__check",
-                value_set=[True],
-            )
+            matches("invalid_uscc", name, name, frame.USCC_PATTERN)
+            holds("invalid_uscc", name, f"{name}__check")
         elif f.identifier == "uscc_or_legacy":
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_uscc",
-                name,
-                column=f"{name}__uscc",
-                regex=frame.USCC_PATTERN,
-            )
-            row(
-                "ExpectColumnValuesToBeInSet",
-                "invalid_uscc",
-                name,
-                column=f"{name}__check",
-                value_set=[True],
-            )
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_identifier",
-                name,
-                column=f"{name}__legacy",
-                regex=frame.LEGACY_PATTERN,
-            )
-            observe(
-                "ExpectColumnValuesToBeInSet",
-                "legacy_check_digit",
-                name,
-                column=f"{name}__legacy_check",
-                value_set=[True],
-            )
+            matches("invalid_uscc", name, f"{name}__uscc", frame.USCC_PATTERN)
+            holds("invalid_uscc", name, f"{name}__check")
+            matches("invalid_identifier", name, f"{name}__legacy", frame.LEGACY_PATTERN)
+            holds("legacy_check_digit", name, f"{name}__legacy_check", check=observe)
         elif f.identifier == "legacy":
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_identifier",
-                name,
-                column=name,
-                regex=frame.LEGACY_PATTERN,
-            )
-            observe(
-                "ExpectColumnValuesToBeInSet",
-                "legacy_check_digit",
-                name,
-                column=f"{name}__legacy_check",
-                value_set=[True],
-            )
+            matches("invalid_identifier", name, name, frame.LEGACY_PATTERN)
+            holds("legacy_check_digit", name, f"{name}__legacy_check", check=observe)
         elif f.identifier == "industry":
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_identifier",
-                name,
-                column=name,
-                regex=frame.INDUSTRY_PATTERN,
-            )
-            row(
-                "ExpectColumnValuesToBeInSet",
-                "invalid_identifier",
-                name,
-                column=f"{name}__check",
-                value_set=[True],
-            )
+            matches("invalid_identifier", name, name, frame.INDUSTRY_PATTERN)
+            holds("invalid_identifier", name, f"{name}__check")
         elif f.identifier == "region":
-            row(
-                "ExpectColumnValuesToMatchRegex",
-                "invalid_identifier",
-                name,
-                column=name,
-                regex=frame.REGION_PATTERN,
-            )
-            observe(
-                "ExpectColumnValuesToBeInSet",
-                "region_code_not_in_reference",
-                name,
-                column=f"{name}__known",
-                value_set=[True],
-            )
+            matches("invalid_identifier", name, name, frame.REGION_PATTERN)
+            holds("region_code_not_in_reference", name, f"{name}__known", check=observe)
         if f.type != STR:
-            row(
-                "ExpectColumnValuesToBeInSet",
-                "malformed_value",
-                name,
-                column=f"{name}__parsed",
-                value_set=[True],
-            )
+            holds("malformed_value", name, f"{name}__parsed")
         if f.type in (MONEY, NUM, INT):
-            row(
-                "ExpectColumnValuesToBeBetween",
-                "negative_value",
-                name,
-                column=f"{name}__num",
-                min_value=0,
-            )
+            between("negative_value", name, f"{name}__num", min_value=0)
             if f.type in (MONEY, NUM):
-                observe(
-                    "ExpectColumnValuesToBeInSet",
-                    f"{f.type}_more_places_than_kept",
-                    name,
-                    column=f"{name}__places",
-                    value_set=[True],
-                )
+                holds(f"{f.type}_more_places_than_kept", name, f"{name}__places", check=observe)
             low, high = ranges.numeric_range(dataset, name, f.type)
             if low is not None or high is not None:
-                row(
-                    "ExpectColumnValuesToBeBetween",
-                    "out_of_range",
-                    name,
-                    column=f"{name}__num",
-                    min_value=low,
-                    max_value=high,
-                )
+                between("out_of_range", name, f"{name}__num", min_value=low, max_value=high)
         if f.type in (DATE, PERIOD, TS):
             column = f"{name}__date"
             if ranges.future_allowed(dataset, name):
-                row(
-                    "ExpectColumnValuesToBeBetween",
+                between(
                     "out_of_range",
                     name,
-                    column=column,
+                    column,
                     min_value=ranges.oldest(f.type),
                     max_value=ranges.LATEST_DATE,
                 )
             else:
-                row(
-                    "ExpectColumnValuesToBeBetween",
-                    "future_date",
-                    name,
-                    column=column,
-                    max_value={"$PARAMETER": AS_OF},
-                )
-                row(
-                    "ExpectColumnValuesToBeBetween",
-                    "out_of_range",
-                    name,
-                    column=column,
-                    min_value=ranges.oldest(f.type),
-                )
+                between("future_date", name, column, max_value={"$PARAMETER": AS_OF})
+                between("out_of_range", name, column, min_value=ranges.oldest(f.type))
         if f.references:
-            row(
-                "ExpectColumnValuesToBeInSet",
-                "unresolved_reference",
-                name,
-                column=f"{name}__resolved",
-                value_set=[True],
-            )
-    row(
-        "ExpectColumnValuesToBeInSet",
-        "conflicting_duplicate",
-        ", ".join(ds.key),
-        column="_row__consistent",
-        value_set=[True],
-    )
+            holds("unresolved_reference", name, f"{name}__resolved")
+    holds("conflicting_duplicate", ", ".join(ds.key), "_row__consistent")
     specs.append(
         (
             "ExpectTableRowCountToBeBetween",
