@@ -16,7 +16,7 @@ from creditlake import lakehouse
 HERE = Path(__file__).parent
 PUBLISH = f"""
 import sys
-sys.path.insert(0, {str(HERE)!r})
+sys.path[:0] = [{str(HERE)!r}, {str(HERE.parent)!r}]  # this module, and lakehouse_batches
 from test_recovery import invoices
 from creditlake import lakehouse
 print(lakehouse.publish(invoices()))

@@ -8,10 +8,10 @@ typed as (
     select
         trim(record_id) as record_id,
         upper(trim(uscc)) as uscc,
-        cast(listed_on as date) as listed_on,
+        listed_on,
         trim(reason) as reason,
-        cast(removed_on as date) as removed_on,
-        cast(updated_at as timestamptz) as updated_at,
+        removed_on,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at

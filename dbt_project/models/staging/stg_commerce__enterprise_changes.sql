@@ -8,11 +8,11 @@ typed as (
     select
         trim(change_id) as change_id,
         upper(trim(uscc)) as uscc,
-        cast(change_date as date) as change_date,
+        change_date,
         lower(trim(change_type)) as change_type,
         "before" as value_before,
         "after" as value_after,
-        cast(updated_at as timestamptz) as updated_at,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at

@@ -8,11 +8,11 @@ typed as (
     select
         trim(penalty_id) as penalty_id,
         upper(trim(uscc)) as uscc,
-        cast(decided_on as date) as decided_on,
+        decided_on,
         trim(authority) as authority,
         lower(trim(category)) as category,
-        cast(amount as decimal(18, 2)) as amount,
-        cast(updated_at as timestamptz) as updated_at,
+        amount,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at

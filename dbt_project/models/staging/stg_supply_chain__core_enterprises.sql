@@ -9,8 +9,8 @@ typed as (
         upper(trim(uscc)) as uscc,
         trim(name) as core_name,
         trim(chain_name) as chain_name,
-        cast(confirmed_credit_limit as decimal(18, 2)) as confirmed_credit_limit,
-        cast(updated_at as timestamptz) as updated_at,
+        confirmed_credit_limit,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at

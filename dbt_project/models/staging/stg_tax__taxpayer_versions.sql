@@ -11,7 +11,7 @@ versions as (
         upper(trim(taxpayer_id)) as taxpayer_id,
         upper(trim(credit_rating)) as credit_rating,
         cast(rating_year as integer) as rating_year,
-        cast(updated_at as timestamptz) as updated_at,
+        updated_at,
         _ingested_at,
         {{ run_stamp() }} as _built_at
     from arrived

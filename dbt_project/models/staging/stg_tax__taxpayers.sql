@@ -10,7 +10,7 @@ typed as (
         lower(trim(taxpayer_kind)) as taxpayer_kind,
         upper(trim(credit_rating)) as credit_rating,
         cast(rating_year as integer) as rating_year,
-        cast(updated_at as timestamptz) as updated_at,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at

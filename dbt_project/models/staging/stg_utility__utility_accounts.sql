@@ -15,9 +15,9 @@ typed as (
         nullif(upper(trim(uscc)), '') as uscc,
         trim(address) as address,
         {{ normalise_address('address') }} as address_key,
-        cast(opened_on as date) as opened_on,
-        cast(closed_on as date) as closed_on,
-        cast(updated_at as timestamptz) as updated_at,
+        opened_on,
+        closed_on,
+        updated_at,
         _ingested_at,
         _batch_id,
         {{ run_stamp() }} as _built_at
