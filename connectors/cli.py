@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pyarrow stays unimported until a command runs
 
 app = typer.Typer(add_completion=False, help="Pull a platform's datasets into the lakehouse.")
 
-PlatformName = Enum("PlatformName", {name.replace("-", "_"): name for name in PLATFORMS}, type=str)
+PlatformName = Enum("PlatformName", {p.slug: p.name for p in PLATFORMS.values()}, type=str)
 
 
 class Mode(StrEnum):

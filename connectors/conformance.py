@@ -319,9 +319,7 @@ class Checker:
 
 # -- the command ----------------------------------------------------------------------------------
 
-ApiPlatform = Enum(
-    "ApiPlatform", {p.name.replace("-", "_"): p.name for p in API_PLATFORMS}, type=str
-)
+ApiPlatform = Enum("ApiPlatform", {p.slug: p.name for p in API_PLATFORMS}, type=str)
 
 
 def print_report(report: Report, console=None) -> None:

@@ -36,6 +36,7 @@ import urllib3
 
 from creditlake.connectors.errors import ConnectorError
 from creditlake.connectors.settings import PlatformSettings
+from creditlake.core.contract import platform as contract_platform
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ class PlatformClient:
         self._token_expires = time.monotonic() + expires_in
 
     def _env_stem(self) -> str:
-        return "CREDITLAKE_" + self.platform.upper().replace("-", "_")
+        return contract_platform(self.platform).env_prefix
 
     # -- data calls ---------------------------------------------------------------------
 

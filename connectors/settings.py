@@ -62,7 +62,7 @@ def platform_settings(platform_name: str) -> PlatformSettings:
 
 
 def airflow_conn_id(platform_name: str) -> str:
-    return "creditlake_" + platform_name.replace("-", "_")
+    return "creditlake_" + contract_platform(platform_name).slug
 
 
 def _in_airflow() -> bool:

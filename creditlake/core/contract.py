@@ -55,9 +55,14 @@ class Platform:
     datasets: tuple[Dataset, ...] = field(default_factory=tuple)
 
     @property
+    def slug(self) -> str:
+        """The name as an identifier (DAG ids, Connection ids, variables): social_security."""
+        return self.name.replace("-", "_")
+
+    @property
     def env_prefix(self) -> str:
         """CREDITLAKE_<PLATFORM>_... variable stem, e.g. CREDITLAKE_SOCIAL_SECURITY."""
-        return "CREDITLAKE_" + self.name.upper().replace("-", "_")
+        return "CREDITLAKE_" + self.slug.upper()
 
 
 UPDATED_AT = Field("updated_at", TS, required=True)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from creditlake.core import contract
 from creditlake.core.config import env, warehouse_dir
 
 log = logging.getLogger("creditlake.alerts")
@@ -99,7 +100,7 @@ def on_task_failure(context) -> None:
 def freshness_sla(platform: str) -> timedelta:
     """SLA for a platform; CREDITLAKE_FRESHNESS_SLA_HOURS_<PLATFORM> overrides the default."""
     override = os.environ.get(
-        "CREDITLAKE_FRESHNESS_SLA_HOURS_" + platform.upper().replace("-", "_")
+        "CREDITLAKE_FRESHNESS_SLA_HOURS_" + contract.platform(platform).slug.upper()
     )
     if override:
         return timedelta(hours=float(override))

@@ -26,7 +26,7 @@ SCHEDULE = CronDataIntervalTimetable("0 3 * * *", timezone="UTC")
 
 
 def dag_id(platform: Platform) -> str:
-    return "ingest_" + platform.name.replace("-", "_")
+    return "ingest_" + platform.slug
 
 
 def load_levels(platform: Platform) -> list[list[str]]:
