@@ -98,7 +98,7 @@ def load_bronze(
     for dataset in contract.DATASETS:
         feed = (
             sim_dir
-            / ("bank" if contract.dataset(dataset).platform == "bank" else "feeds")
+            / ("bank" if contract.dataset(dataset).is_file_drop else "feeds")
             / f"{dataset}.parquet"
         )
         out = bronze_dir / dataset / f"{clock:%Y%m%dT%H%M%S}.parquet"

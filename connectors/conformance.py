@@ -108,7 +108,7 @@ class Checker:
         datasets: list[str] | None = None,
     ):
         self.plat = contract_platform(platform)
-        if not self.plat.prefix:
+        if self.plat.is_file_drop:
             raise ValueError(f"{platform} is a file drop, not an HTTP platform")
         names = {d.name: d for d in self.plat.datasets}
         unknown = [d for d in datasets or [] if d not in names]

@@ -77,7 +77,7 @@ def ingest_dataset(
         raise ConnectorError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     src = source(platform, dataset)
     progress = progress or Progress()
-    progress.start(dataset, FILE if src.is_file_drop else mode)
+    progress.start(dataset, FILE if src.contract.is_file_drop else mode)
     lakehouse = _lakehouse()
     results, held_scopes = [], set()
     for manifest in _replayable(src):
@@ -85,7 +85,7 @@ def ingest_dataset(
         results.extend(replayed)
         if any(r.status == "held" for r in replayed):
             held_scopes.add(landing.read_manifest(manifest).get("scope"))
-    if src.is_file_drop:
+    if src.contract.is_file_drop:
         results.extend(_ingest_drop(lakehouse, src, progress, held_scopes))
     else:
         results.extend(_ingest_api(lakehouse, src, mode, progress))

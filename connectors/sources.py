@@ -43,10 +43,6 @@ class Source:
     def snapshots_path(self) -> str:
         return f"/{self.contract.name}/snapshots"
 
-    @property
-    def is_file_drop(self) -> bool:
-        return not self.prefix
-
 
 # Per-dataset settings that differ from the defaults. Large monthly feeds use big pages
 # (the contract allows 1..5000); small reference lists need no tuning.
@@ -84,18 +80,23 @@ def _build() -> dict[str, dict[str, Source]]:
 SOURCES = _build()
 
 
-def platform_sources(platform_name: str) -> list[Source]:
-    """The platform's sources in load order (a dataset after those it refers to)."""
+def load_levels(platform_name: str) -> list[list[Source]]:
+    """The platform's sources grouped so that each group refers only to earlier groups (a
+    reading after its account); contract order within a group."""
     contract_platform(platform_name)  # clear error for an unknown platform
     pending = dict(SOURCES[platform_name])
-    ordered: list[Source] = []
+    levels: list[list[Source]] = []
     while pending:
         ready = [s for s in pending.values() if all(d not in pending for d in s.depends_on)]
         if not ready:
             raise ValueError(f"{platform_name}: circular dataset references {sorted(pending)}")
-        for src in ready:
-            ordered.append(pending.pop(src.name))
-    return ordered
+        levels.append([pending.pop(src.name) for src in ready])
+    return levels
+
+
+def platform_sources(platform_name: str) -> list[Source]:
+    """The platform's sources in load order (a dataset after those it refers to)."""
+    return [src for level in load_levels(platform_name) for src in level]
 
 
 def source(platform_name: str, dataset_name: str) -> Source:

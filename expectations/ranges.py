@@ -1,4 +1,7 @@
-"""Per-dataset extras the contract leaves open: plausible ranges and future-dated fields.
+"""What the contract leaves open, per field: plausible ranges and future-dated fields.
+
+The per-field choices are declared with the dataset, in the contract file (min, max, future);
+this module gives the defaults by type and reads them.
 
 A value outside its plausible range is quarantined as `out_of_range` (contract section 3:
 "a value far outside any plausible range"). Bounds are deliberately wide: they catch
@@ -7,6 +10,7 @@ typing slips (a missing decimal point, a year 2206), not unusual businesses.
 
 from __future__ import annotations
 
+from creditlake.core import contract
 from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD
 
 # Defaults by type: (min, max); None = unbounded on that side. Negatives are a separate
@@ -20,61 +24,17 @@ LATEST_DATE = "2100-12-31T00:00:00"  # for fields that may lie in the future
 
 TYPE_DEFAULTS = {MONEY: (None, MONEY_MAX), NUM: (None, NUM_MAX), INT: (None, INT_MAX)}
 
-RANGES: dict[str, dict[str, tuple[float | None, float | None]]] = {
-    "enterprises": {"registered_capital": (None, 1e11)},
-    "penalties": {"amount": (None, 1e10)},
-    "dishonest_debtors": {"amount": (None, 1e11)},
-    "taxpayers": {"rating_year": (1990, 2100)},
-    "tax_filings": {
-        "declared_revenue": (None, 1e11),
-        "tax_payable": (None, 1e10),
-        "tax_paid": (None, 1e10),
-    },
-    "tax_arrears": {"amount": (None, 1e10)},
-    "ss_contributions": {
-        "insured_headcount": (None, 200_000),
-        "contribution_due": (None, 1e9),
-        "contribution_paid": (None, 1e9),
-    },
-    "meter_readings": {
-        "consumption": (None, 1e9),
-        "amount_billed": (None, 1e9),
-        "amount_paid": (None, 1e9),
-    },
-    "core_enterprises": {"confirmed_credit_limit": (None, 1e12)},
-    "invoices": {"amount": (None, 1e10), "tax_amount": (None, 2e9)},
-    "receivable_confirmations": {"confirmed_amount": (None, 1e10)},
-    "loans": {
-        "credit_limit": (None, 1e10),
-        "outstanding_principal": (None, 1e10),
-        "annual_rate": (None, 0.36),  # 36%: the legal ceiling for lending rates in China
-        "days_past_due": (None, 10_000),
-    },
-    "repayments": {
-        "principal_due": (None, 1e10),
-        "principal_paid": (None, 1e10),
-        "interest_due": (None, 1e9),
-        "interest_paid": (None, 1e9),
-    },
-}
-
-# Dates that lie in the future by nature (maturities, due dates); every other date,
-# period and timestamp later than the batch's as-of time is `future_date`.
-FUTURE_ALLOWED = {
-    "loans": {"maturity_date"},
-    "repayments": {"due_on"},
-    "invoices": {"due_on"},
-    "meter_readings": {"due_on"},
-    "receivable_confirmations": {"matures_on"},
-}
-
 
 def numeric_range(dataset: str, field: str, ftype: str) -> tuple[float | None, float | None]:
-    return RANGES.get(dataset, {}).get(field, TYPE_DEFAULTS.get(ftype, (None, None)))
+    """The field's plausible range as the contract file states it, else its type's default."""
+    f = contract.dataset(dataset).field(field)
+    if f.low is None and f.high is None:
+        return TYPE_DEFAULTS.get(ftype, (None, None))
+    return f.low, f.high
 
 
 def future_allowed(dataset: str, field: str) -> bool:
-    return field in FUTURE_ALLOWED.get(dataset, set())
+    return contract.dataset(dataset).field(field).future
 
 
 def oldest(ftype: str) -> str:

@@ -1,13 +1,18 @@
 """The feed contract (docs/feed-contract.md, a copy of the platforms' ../shared/feed-contract.md) as data.
 
-Every platform, dataset, key, field type, required flag, code list and personal-data
-flag lives here once. The simulator serves it, the connectors pull and type it, the
-expectations validate it and the bronze tables are created from it.
+Every platform, dataset, key, field type, required flag, code list and personal-data flag is
+declared once, in contract.toml (or the copy CREDITLAKE_CONTRACT names), and loaded here at
+import. The simulator serves it, the connectors pull and type it, the expectations validate
+it and the bronze tables are created from it. Section 3's reason codes live here too: each
+is implemented by validation code, so a contract copy cannot add one.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Field types of contract section 2.
 STR, DATE, TS, PERIOD, MONEY, INT, NUM = "str", "date", "ts", "period", "money", "int", "num"
@@ -22,6 +27,9 @@ class Field:
     pii: bool = False  # personal data: pseudonymised before anything past landing
     identifier: str | None = None  # "uscc", "uscc_or_legacy": validated as such
     references: tuple[str, str] | None = None  # (dataset, field) that must exist
+    low: float | None = None  # plausible range (creditlake's choice): out_of_range outside it
+    high: float | None = None
+    future: bool = False  # a date that may lie after the as-of time (a maturity, a due date)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,11 @@ class Dataset:
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+    @property
+    def is_file_drop(self) -> bool:
+        """Arrives in the bank's file drop (section 5), not from an API."""
+        return PLATFORMS[self.platform].is_file_drop
+
 
 @dataclass(frozen=True)
 class Platform:
@@ -60,293 +73,142 @@ class Platform:
         return self.name.replace("-", "_")
 
     @property
+    def is_file_drop(self) -> bool:
+        """The bank's file drop (section 5): no API, no prefix."""
+        return not self.prefix
+
+    @property
     def env_prefix(self) -> str:
         """CREDITLAKE_<PLATFORM>_... variable stem, e.g. CREDITLAKE_SOCIAL_SECURITY."""
         return "CREDITLAKE_" + self.slug.upper()
 
 
 UPDATED_AT = Field("updated_at", TS, required=True)
-USCC = dict(identifier="uscc")
-
-ENTERPRISE_TYPES = ("limited_company", "sole_proprietorship", "partnership", "individual_business")
-SIZE_CLASSES = ("micro", "small", "medium", "large")
-ENTERPRISE_STATUSES = ("active", "suspended", "revoked", "cancelled")
-CHANGE_TYPES = (
-    "legal_rep",
-    "address",
-    "registered_capital",
-    "name",
-    "shareholder",
-    "business_scope",
-)
-PENALTY_CATEGORIES = ("tax", "environment", "product_quality", "labour", "market_order", "other")
-TAXPAYER_KINDS = ("general", "small_scale")
-TAX_CREDIT_RATINGS = ("A", "B", "M", "C", "D")
-TAX_TYPES = ("vat", "cit")
-UTILITIES = ("electricity", "water")
-INVOICE_STATUSES = ("issued", "paid", "cancelled", "reversed")
-COLLATERAL_TYPES = ("none", "property", "equipment", "receivable", "guarantee")
-LOAN_CLASSIFICATIONS = ("normal", "special_mention", "substandard", "doubtful", "loss")
+TYPES = (STR, DATE, TS, PERIOD, MONEY, INT, NUM)
+IDENTIFIERS = ("uscc", "uscc_or_legacy", "legacy", "industry", "region")
+DEFAULT_PATH = Path(__file__).with_name("contract.toml")
 
 
-def _ds(platform: str, name: str, key: tuple[str, ...], *fields: Field) -> Dataset:
-    return Dataset(name=name, platform=platform, key=key, fields=(*fields, UPDATED_AT))
+class ContractError(ValueError):
+    """The contract file is not a valid contract; the message names the file and the entry."""
 
 
-COMMERCE = Platform(
-    "commerce",
-    "/commerce/v1",
-    (
-        _ds(
-            "commerce",
-            "enterprises",
-            ("uscc",),
-            Field("uscc", required=True, **USCC),
-            Field("name", required=True),
-            Field("legacy_reg_no", identifier="legacy"),
-            Field("enterprise_type", required=True, codes=ENTERPRISE_TYPES),
-            Field("size_class", required=True, codes=SIZE_CLASSES),
-            Field("industry_code", required=True, identifier="industry"),
-            Field("region_code", required=True, identifier="region"),
-            Field("registered_capital", MONEY),
-            Field("established_on", DATE, required=True),
-            Field("status", required=True, codes=ENTERPRISE_STATUSES),
-            Field("address"),
-            Field("park_id"),
-            Field("legal_rep_name", required=True, pii=True),
-            Field("legal_rep_id_no", pii=True),
-            Field("contact_phone", pii=True),
-        ),
-        _ds(
-            "commerce",
-            "enterprise_changes",
-            ("change_id",),
-            Field("change_id", required=True),
-            Field("uscc", required=True, **USCC),
-            Field("change_date", DATE, required=True),
-            Field("change_type", required=True, codes=CHANGE_TYPES),
-            Field("before"),
-            Field("after"),
-        ),
-        _ds(
-            "commerce",
-            "penalties",
-            ("penalty_id",),
-            Field("penalty_id", required=True),
-            Field("uscc", required=True, **USCC),
-            Field("decided_on", DATE, required=True),
-            Field("authority", required=True),
-            Field("category", required=True, codes=PENALTY_CATEGORIES),
-            Field("amount", MONEY),
-        ),
-        _ds(
-            "commerce",
-            "abnormal_operations",
-            ("record_id",),
-            Field("record_id", required=True),
-            Field("uscc", required=True, **USCC),
-            Field("listed_on", DATE, required=True),
-            Field("reason", required=True),
-            Field("removed_on", DATE),
-        ),
-        _ds(
-            "commerce",
-            "dishonest_debtors",
-            ("case_no",),
-            Field("case_no", required=True),
-            Field("uscc", required=True, **USCC),
-            Field("court", required=True),
-            Field("filed_on", DATE, required=True),
-            Field("amount", MONEY),
-            Field("cleared_on", DATE),
-        ),
-    ),
-)
+def contract_path() -> Path:
+    """The contract in force: CREDITLAKE_CONTRACT, or the one this release carries."""
+    return Path(os.environ.get("CREDITLAKE_CONTRACT") or DEFAULT_PATH)
 
-TAX = Platform(
-    "tax",
-    "/tax/v1",
-    (
-        _ds(
-            "tax",
-            "taxpayers",
-            ("taxpayer_id",),
-            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-            Field("taxpayer_kind", required=True, codes=TAXPAYER_KINDS),
-            Field("credit_rating", required=True, codes=TAX_CREDIT_RATINGS),
-            Field("rating_year", INT, required=True),
-        ),
-        _ds(
-            "tax",
-            "tax_filings",
-            ("taxpayer_id", "period", "tax_type"),
-            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-            Field("period", PERIOD, required=True),
-            Field("tax_type", required=True, codes=TAX_TYPES),
-            Field("declared_revenue", MONEY),
-            Field("tax_payable", MONEY),
-            Field("tax_paid", MONEY),
-            Field("filed_on", DATE),
-        ),
-        _ds(
-            "tax",
-            "tax_arrears",
-            ("arrear_id",),
-            Field("arrear_id", required=True),
-            Field("taxpayer_id", required=True, identifier="uscc_or_legacy"),
-            Field("tax_type", required=True, codes=TAX_TYPES),
-            Field("amount", MONEY, required=True),
-            Field("since", DATE, required=True),
-            Field("settled_on", DATE),
-        ),
-    ),
-)
 
-SOCIAL_SECURITY = Platform(
-    "social-security",
-    "/social-security/v1",
-    (
-        _ds(
-            "social-security",
-            "ss_contributions",
-            ("uscc", "period"),
-            Field("uscc", required=True, **USCC),
-            Field("period", PERIOD, required=True),
-            Field("insured_headcount", INT, required=True),
-            Field("contribution_due", MONEY, required=True),
-            Field("contribution_paid", MONEY, required=True),
-            Field("paid_on", DATE),
-        ),
-    ),
-)
+def _field(where: str, doc: dict) -> Field:
+    unknown = set(doc) - {
+        *("name", "type", "required", "codes", "pii", "identifier", "references"),
+        *("min", "max", "future"),
+    }
+    if unknown or "name" not in doc:
+        raise ContractError(f"{where}: a field needs a name and knows no {sorted(unknown)}")
+    f = Field(
+        name=doc["name"],
+        type=doc.get("type", STR),
+        required=bool(doc.get("required", False)),
+        codes=tuple(doc["codes"]) if "codes" in doc else None,
+        pii=bool(doc.get("pii", False)),
+        identifier=doc.get("identifier"),
+        references=tuple(doc["references"].split(".", 1)) if "references" in doc else None,
+        low=doc.get("min"),
+        high=doc.get("max"),
+        future=bool(doc.get("future", False)),
+    )
+    where = f"{where}.{f.name}"
+    if f.type not in TYPES:
+        raise ContractError(f"{where}: type {f.type!r} is not one of {', '.join(TYPES)}")
+    if f.identifier is not None and f.identifier not in IDENTIFIERS:
+        raise ContractError(f"{where}: identifier {f.identifier!r} is not one of {IDENTIFIERS}")
+    if f.codes is not None and not f.codes:
+        raise ContractError(f"{where}: an empty code list accepts nothing")
+    if (f.low is not None or f.high is not None) and f.type not in (MONEY, NUM, INT):
+        raise ContractError(f"{where}: min and max apply to money, num and int fields")
+    if f.future and f.type not in (DATE, PERIOD, TS):
+        raise ContractError(f"{where}: future applies to date, period and ts fields")
+    if f.references is not None and len(f.references) != 2:
+        raise ContractError(f"{where}: references must read 'dataset.field'")
+    return f
 
-UTILITY = Platform(
-    "utility",
-    "/utility/v1",
-    (
-        _ds(
-            "utility",
-            "utility_accounts",
-            ("account_no",),
-            Field("account_no", required=True),
-            Field("utility", required=True, codes=UTILITIES),
-            Field("holder_name", required=True),
-            Field("uscc", **USCC),
-            Field("address", required=True),
-            Field("opened_on", DATE),
-            Field("closed_on", DATE),
-        ),
-        _ds(
-            "utility",
-            "meter_readings",
-            ("account_no", "period"),
-            Field("account_no", required=True, references=("utility_accounts", "account_no")),
-            Field("period", PERIOD, required=True),
-            Field("consumption", NUM, required=True),
-            Field("amount_billed", MONEY, required=True),
-            Field("amount_paid", MONEY),
-            Field("due_on", DATE),
-            Field("paid_on", DATE),
-        ),
-    ),
-)
 
-SUPPLY_CHAIN = Platform(
-    "supply-chain",
-    "/supply-chain/v1",
-    (
-        _ds(
-            "supply-chain",
-            "core_enterprises",
-            ("uscc",),
-            Field("uscc", required=True, **USCC),
-            Field("name", required=True),
-            Field("chain_name", required=True),
-            Field("confirmed_credit_limit", MONEY),
-        ),
-        _ds(
-            "supply-chain",
-            "invoices",
-            ("invoice_no",),
-            Field("invoice_no", required=True),
-            Field("seller_uscc", required=True, **USCC),
-            Field("seller_name", required=True),
-            Field("buyer_uscc", **USCC),
-            Field("buyer_name", required=True),
-            Field("issued_on", DATE, required=True),
-            Field("amount", MONEY, required=True),
-            Field("tax_amount", MONEY),
-            Field("due_on", DATE),
-            Field("paid_on", DATE),
-            Field("status", required=True, codes=INVOICE_STATUSES),
-        ),
-        _ds(
-            "supply-chain",
-            "receivable_confirmations",
-            ("confirmation_id",),
-            Field("confirmation_id", required=True),
-            Field("core_uscc", required=True, **USCC),
-            Field("supplier_uscc", required=True, **USCC),
-            Field("invoice_no", required=True, references=("invoices", "invoice_no")),
-            Field("confirmed_amount", MONEY, required=True),
-            Field("confirmed_on", DATE, required=True),
-            Field("matures_on", DATE, required=True),
-        ),
-    ),
-)
+def _dataset(platform: dict, doc: dict) -> Dataset:
+    where = f"{platform['name']}.{doc.get('name')}"
+    fields = tuple(_field(where, f) for f in doc.get("fields", ()))
+    api = bool(platform["prefix"])
+    if api:  # section 1: every API dataset carries updated_at, its cursor
+        if any(f.name == UPDATED_AT.name for f in fields):
+            raise ContractError(f"{where}: updated_at is implied for an API dataset")
+        fields = (*fields, UPDATED_AT)
+    ds = Dataset(
+        name=doc["name"],
+        platform=platform["name"],
+        key=tuple(doc["key"]),
+        fields=fields,
+        cursor=doc.get("cursor", UPDATED_AT.name),
+    )
+    names = ds.field_names
+    if len(set(names)) != len(names):
+        raise ContractError(f"{where}: a field is declared twice")
+    missing = [k for k in (*ds.key, ds.cursor) if k not in names]
+    if missing:
+        raise ContractError(f"{where}: key or cursor {missing} is not a field")
+    if api and ds.cursor != UPDATED_AT.name:
+        raise ContractError(f"{where}: an API dataset's cursor is updated_at")
+    return ds
 
-# The bank's loan book arrives as files (contract section 5); it has no updated_at,
-# the file's business day (as_of_date, or the file date for repayments) orders versions.
-BANK = Platform(
-    "bank",
-    "",
-    (
-        Dataset(
-            "loans",
-            "bank",
-            ("loan_id", "as_of_date"),
-            (
-                Field("loan_id", required=True),
-                Field("uscc", required=True, **USCC),
-                Field("product_id", required=True),
-                Field("branch_id", required=True),
-                Field("contract_date", DATE, required=True),
-                Field("maturity_date", DATE, required=True),
-                Field("credit_limit", MONEY, required=True),
-                Field("outstanding_principal", MONEY, required=True),
-                Field("annual_rate", NUM, required=True),
-                Field("collateral_type", required=True, codes=COLLATERAL_TYPES),
-                Field("guarantor"),
-                Field("classification", required=True, codes=LOAN_CLASSIFICATIONS),
-                Field("days_past_due", INT, required=True),
-                Field("as_of_date", DATE, required=True),
-            ),
-            cursor="as_of_date",
-        ),
-        Dataset(
-            "repayments",
-            "bank",
-            ("repayment_id",),
-            (
-                Field("repayment_id", required=True),
-                Field("loan_id", required=True, references=("loans", "loan_id")),
-                Field("due_on", DATE, required=True),
-                Field("paid_on", DATE),
-                Field("principal_due", MONEY, required=True),
-                Field("principal_paid", MONEY, required=True),
-                Field("interest_due", MONEY, required=True),
-                Field("interest_paid", MONEY, required=True),
-            ),
-            cursor="due_on",
-        ),
-    ),
-)
 
-PLATFORMS: dict[str, Platform] = {
-    p.name: p for p in (COMMERCE, TAX, SOCIAL_SECURITY, UTILITY, SUPPLY_CHAIN, BANK)
-}
+def load(path: Path) -> dict[str, Platform]:
+    """The platforms of the contract file at `path`, checked (ContractError says what is wrong)."""
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ContractError(f"{path}: {exc}") from None
+    try:
+        platforms = {
+            p["name"]: Platform(
+                p["name"], p["prefix"], tuple(_dataset(p, d) for d in p.get("datasets", ()))
+            )
+            for p in doc["platforms"]
+        }
+    except KeyError as exc:
+        raise ContractError(f"{path}: missing {exc}") from None
+    datasets = {d.name: d for p in platforms.values() for d in p.datasets}
+    if len(datasets) != sum(len(p.datasets) for p in platforms.values()):
+        raise ContractError(f"{path}: a dataset name is used twice")
+    for d in datasets.values():
+        for f in d.fields:
+            if f.references and (
+                f.references[0] not in datasets
+                or f.references[1] not in datasets[f.references[0]].field_names
+            ):
+                raise ContractError(f"{path}: {d.name}.{f.name} references a field no dataset has")
+    return platforms
+
+
+PLATFORMS: dict[str, Platform] = load(contract_path())
 API_PLATFORMS = [p for p in PLATFORMS.values() if p.prefix]
 DATASETS: dict[str, Dataset] = {d.name: d for p in PLATFORMS.values() for d in p.datasets}
+
+
+def _codes(dataset_name: str, field_name: str) -> tuple[str, ...]:
+    """A code list the pipeline's own logic names (the simulator, ranges): from the contract."""
+    return DATASETS[dataset_name].field(field_name).codes or ()
+
+
+ENTERPRISE_TYPES = _codes("enterprises", "enterprise_type")
+SIZE_CLASSES = _codes("enterprises", "size_class")
+ENTERPRISE_STATUSES = _codes("enterprises", "status")
+CHANGE_TYPES = _codes("enterprise_changes", "change_type")
+PENALTY_CATEGORIES = _codes("penalties", "category")
+TAXPAYER_KINDS = _codes("taxpayers", "taxpayer_kind")
+TAX_CREDIT_RATINGS = _codes("taxpayers", "credit_rating")
+TAX_TYPES = _codes("tax_filings", "tax_type")
+UTILITIES = _codes("utility_accounts", "utility")
+INVOICE_STATUSES = _codes("invoices", "status")
+COLLATERAL_TYPES = _codes("loans", "collateral_type")
+LOAN_CLASSIFICATIONS = _codes("loans", "classification")
 
 
 def platform(name: str) -> Platform:

@@ -23,7 +23,7 @@ FILE_LINEAGE = [FILE_DATE, BANK_ID]  # bank datasets only
 
 
 def is_file_dataset(dataset: str) -> bool:
-    return contract.dataset(dataset).platform == "bank"
+    return contract.dataset(dataset).is_file_drop
 
 
 def identity(dataset: str) -> list[str]:

@@ -21,7 +21,7 @@ from creditlake.extracts.inclusive_finance import SCHEMA_VERSION, Period, build_
 
 log = logging.getLogger("creditlake.extracts")
 
-SOURCES = ("loans", "enterprises")
+PINNED_DATASETS = ("loans", "enterprises")  # the bronze tables whose snapshots a period pins
 EXTRACTS = ("inclusive_finance", "loan_level")
 
 
@@ -53,7 +53,7 @@ def current_snapshots() -> dict[str, int]:
     from creditlake.lakehouse.catalog import catalog
 
     ids = {}
-    for dataset in SOURCES:
+    for dataset in PINNED_DATASETS:
         snapshot = catalog().load_table(f"bronze.{dataset}").current_snapshot()
         if snapshot is None:
             raise RuntimeError(

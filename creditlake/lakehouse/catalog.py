@@ -18,6 +18,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
 from pyiceberg.table import Table
 
+from creditlake.core import contract
 from creditlake.core.config import env, warehouse_dir
 
 NAMESPACES = ("bronze", "quarantine", "ops")
@@ -35,7 +36,7 @@ def bronze_name(dataset: str) -> str:
 
 
 def quarantine_name(platform: str) -> str:
-    return f"quarantine.{platform.replace('-', '_')}"
+    return f"quarantine.{contract.platform(platform).slug}"
 
 
 def catalog_uri() -> str:

@@ -34,7 +34,7 @@ def exported_tables() -> dict[str, tuple[str, pa.Schema]]:
     """DuckDB view name -> (Iceberg table, schema)."""
     views = {ds: (bronze_name(ds), schemas.bronze_schema(ds)) for ds in contract.DATASETS}
     for p in contract.PLATFORMS.values():
-        views[f"quarantine_{p.name.replace('-', '_')}"] = (
+        views[f"quarantine_{p.slug}"] = (
             quarantine_name(p.name),
             schemas.QUARANTINE,
         )

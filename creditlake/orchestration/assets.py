@@ -16,7 +16,7 @@ def bronze_asset(dataset: str) -> Asset:
 def bronze_alias(platform: Platform) -> AssetAlias:
     """A platform's ingestion task emits events through this alias, each mapped task
     instance for its own dataset only (a static outlet would mark every table updated)."""
-    return AssetAlias(name=f"bronze_{platform.name.replace('-', '_')}")
+    return AssetAlias(name=f"bronze_{platform.slug}")
 
 
 def all_bronze_assets() -> list[Asset]:

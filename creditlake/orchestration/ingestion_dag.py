@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from creditlake.connectors.sources import SOURCES
+from creditlake.connectors.sources import load_levels
 from creditlake.core.contract import Platform
 from creditlake.orchestration.assets import bronze_alias, bronze_asset
 from creditlake.orchestration.defaults import START_DATE, default_args, fail_without_retry, tags
@@ -29,26 +29,12 @@ def dag_id(platform: Platform) -> str:
     return "ingest_" + platform.slug
 
 
-def load_levels(platform: Platform) -> list[list[str]]:
-    """Datasets grouped so that each group only refers to datasets of earlier groups."""
-    pending = dict(SOURCES[platform.name])
-    levels: list[list[str]] = []
-    while pending:
-        ready = sorted(n for n, s in pending.items() if all(d not in pending for d in s.depends_on))
-        if not ready:
-            raise ValueError(f"{platform.name}: circular dataset references {sorted(pending)}")
-        levels.append(ready)
-        for name in ready:
-            del pending[name]
-    return levels
-
-
 def ingestion_dag(platform: Platform):
     alias = bronze_alias(platform)
     datasets = [d.name for d in platform.datasets]
     source = (
         "the bank's file drop"
-        if not platform.prefix
+        if platform.is_file_drop
         else f"the {platform.name} platform ({platform.prefix})"
     )
 
@@ -79,10 +65,10 @@ def ingestion_dag(platform: Platform):
             )
 
         levels = {
-            (
-                "pull_validate_publish" if level == 0 else f"pull_validate_publish_level{level}"
-            ): names
-            for level, names in enumerate(load_levels(platform))
+            ("pull_validate_publish" if level == 0 else f"pull_validate_publish_level{level}"): [
+                src.name for src in sources
+            ]
+            for level, sources in enumerate(load_levels(platform.name))
         }
 
         @task(trigger_rule="all_done", retries=0)
@@ -107,7 +93,7 @@ def ingest_and_announce(platform: Platform, dataset: str, mode: str, alias_event
     from creditlake.orchestration.freshness import record_attempt, record_pull
 
     record_attempt(dataset)
-    if not platform.prefix:
+    if platform.is_file_drop:
         mode = "incremental"  # the drop has no bulk export; new files are read either way
     with (
         fail_without_retry()

@@ -13,7 +13,7 @@ import requests
 
 from creditlake.core.contract import PLATFORMS
 
-INGESTION = sorted(f"ingest_{p.replace('-', '_')}" for p in PLATFORMS)
+INGESTION = sorted(f"ingest_{p.slug}" for p in PLATFORMS.values())
 
 
 def _healthy(cluster) -> dict | None:

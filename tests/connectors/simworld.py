@@ -51,7 +51,7 @@ def expected(data: Path, server, datasets=None) -> dict[str, dict]:
     out = {}
     for name in datasets or DATASETS:
         ds = DATASETS[name]
-        bank = ds.platform == "bank"
+        bank = ds.is_file_drop
         path = data / ("bank" if bank else "feeds") / f"{name}.parquet"
         version = "_file_date" if bank else "updated_at"
         table = pq.read_table(path, columns=list(dict.fromkeys([*ds.key, version, "_row_id"])))

@@ -15,6 +15,7 @@ from contract_server import ContractServer  # tests/ is on sys.path (its conftes
 
 from creditlake.connectors.conformance import FAIL, PASS, SKIP, Checker, Limits, print_report
 from creditlake.core.contract import API_PLATFORMS
+from creditlake.core.contract import platform as contract_platform
 
 CLI = Path(sys.executable).with_name("creditlake")
 PLATFORMS = [p.name for p in API_PLATFORMS]
@@ -42,7 +43,7 @@ def run_cli(
     platform: str, url: str, credentials: tuple[str, str], *extra: str
 ) -> subprocess.CompletedProcess:
     """The real command; credentials through the environment variables it defaults to."""
-    stem = "CREDITLAKE_" + platform.upper().replace("-", "_")
+    stem = contract_platform(platform).env_prefix
     env = {
         **os.environ,
         "COLUMNS": "220",

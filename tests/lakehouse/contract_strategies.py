@@ -12,7 +12,7 @@ the contract allows can be produced (and, for bad records, bytes that are not UT
 
 Valid values stay well inside the plausible ranges of `expectations.ranges` (part of the
 contract's "far outside any plausible range" rule): dates from 1949-10-01 to the batch's
-as-of time (to 2100-12-31 where `ranges.FUTURE_ALLOWED`), periods from 1990-01, numbers
+as-of time (to 2100-12-31 where the contract says `future`), periods from 1990-01, numbers
 up to half their range's maximum.
 """
 

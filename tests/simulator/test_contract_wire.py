@@ -49,7 +49,7 @@ def make_tiny_data(root) -> None:
     (root / "feeds").mkdir(parents=True)
     (root / "bank").mkdir()
     for d, ds in enumerate(DATASETS.values()):
-        if ds.platform == "bank":
+        if ds.is_file_drop:
             continue
         cols: dict[str, list] = {f.name: [] for f in ds.fields}
         for i in range(ROWS):
