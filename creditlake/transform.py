@@ -16,9 +16,13 @@ from pathlib import Path
 
 import typer
 
-from creditlake.core.config import PROJECT_ROOT, warehouse_dir
+from creditlake.core.config import PROJECT_ROOT, env, warehouse_dir
 
-DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+
+def dbt_project() -> Path:
+    """The dbt project to build: CREDITLAKE_DBT_PROJECT (a copy with a new dataset's staging
+    model, say), or the one in this repository."""
+    return Path(env("CREDITLAKE_DBT_PROJECT", str(PROJECT_ROOT / "dbt_project"))).resolve()
 
 
 class TransformError(RuntimeError):
@@ -48,7 +52,7 @@ def dbt_env() -> None:
     """Environment for dbt runs started elsewhere (Airflow, cosmos): profiles.yml reads the
     warehouse path from CREDITLAKE_WAREHOUSE."""
     os.environ["CREDITLAKE_WAREHOUSE"] = str(warehouse_dir())
-    os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT))
+    os.environ.setdefault("DBT_PROFILES_DIR", str(dbt_project()))
 
 
 def dbt_args(args: list[str]) -> list[str]:
@@ -60,9 +64,9 @@ def dbt_args(args: list[str]) -> list[str]:
     return [
         *args,
         "--project-dir",
-        str(DBT_PROJECT),
+        str(dbt_project()),
         "--profiles-dir",
-        str(DBT_PROJECT),
+        str(dbt_project()),
         "--target-path",
         str(artefacts / "target"),
         "--log-path",

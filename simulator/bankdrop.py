@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from creditlake.core.contract import DATASETS
 from creditlake.simulator.snapshots import write_gzip
 from creditlake.simulator.wire import batches, csv_header, csv_lines, wire_columns
 
-BANK_DATASETS = ("loans", "repayments")
+BANK_DATASETS = tuple(d.name for d in DATASETS.values() if d.is_file_drop)
 
 
 class BankDrop:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditlake.core.contract import DATASETS, REASONS
+from creditlake.core.contract import DATASETS, DATE, INT, MONEY, NUM, PERIOD, STR, Dataset, Field
 from creditlake.core.uscc import ALPHABET
 from creditlake.simulator import gen_common as gc
 from creditlake.simulator.gen_enterprises import mint_legacy, unique_usccs
@@ -19,184 +19,31 @@ from creditlake.simulator.gen_enterprises import mint_legacy, unique_usccs
 BAD_SHARE = 0.005  # of a dataset's good rows, split over its reasons
 MIN_GOOD_ROWS = 150  # smaller datasets get none: a handful of rows must not be mostly bad
 
-# Which field each reason breaks, per dataset (a reason not listed does not fit the dataset).
-PLAN: dict[str, dict[str, str]] = {
-    "enterprises": {
-        "invalid_uscc": "uscc",
-        "invalid_identifier": "industry_code",
-        "missing_required": "name",
-        "unknown_code": "status",
-        "negative_value": "registered_capital",
-        "future_date": "established_on",
-        "malformed_value": "established_on",
-        "conflicting_duplicate": "registered_capital",
-        "invalid_utf8": "name",
-        "out_of_range": "registered_capital",
-    },
-    "enterprise_changes": {
-        "invalid_uscc": "uscc",
-        "missing_required": "change_date",
-        "unknown_code": "change_type",
-        "future_date": "change_date",
-        "malformed_value": "change_date",
-        "conflicting_duplicate": "after",
-        "invalid_utf8": "after",
-    },
-    "penalties": {
-        "invalid_uscc": "uscc",
-        "missing_required": "authority",
-        "unknown_code": "category",
-        "negative_value": "amount",
-        "future_date": "decided_on",
-        "malformed_value": "amount",
-        "conflicting_duplicate": "amount",
-        "invalid_utf8": "authority",
-        "out_of_range": "amount",
-    },
-    "abnormal_operations": {
-        "invalid_uscc": "uscc",
-        "missing_required": "reason",
-        "future_date": "listed_on",
-        "malformed_value": "listed_on",
-        "conflicting_duplicate": "reason",
-        "invalid_utf8": "reason",
-    },
-    "dishonest_debtors": {
-        "invalid_uscc": "uscc",
-        "missing_required": "court",
-        "negative_value": "amount",
-        "future_date": "filed_on",
-        "malformed_value": "filed_on",
-        "conflicting_duplicate": "amount",
-        "invalid_utf8": "court",
-        "out_of_range": "amount",
-    },
-    "taxpayers": {
-        "invalid_uscc": "taxpayer_id",
-        "missing_required": "credit_rating",
-        "unknown_code": "credit_rating",
-        "malformed_value": "rating_year",
-        "conflicting_duplicate": "credit_rating",
-        "out_of_range": "rating_year",
-    },
-    "tax_filings": {
-        "invalid_uscc": "taxpayer_id",
-        "unknown_code": "tax_type",
-        "negative_value": "tax_payable",
-        "future_date": "period",
-        "malformed_value": "declared_revenue",
-        "conflicting_duplicate": "declared_revenue",
-        "out_of_range": "declared_revenue",
-    },
-    "tax_arrears": {
-        "invalid_uscc": "taxpayer_id",
-        "missing_required": "amount",
-        "unknown_code": "tax_type",
-        "negative_value": "amount",
-        "future_date": "since",
-        "malformed_value": "since",
-        "conflicting_duplicate": "amount",
-        "out_of_range": "amount",
-    },
-    "ss_contributions": {
-        "invalid_uscc": "uscc",
-        "missing_required": "contribution_due",
-        "negative_value": "contribution_paid",
-        "future_date": "period",
-        "malformed_value": "period",
-        "conflicting_duplicate": "contribution_paid",
-        "out_of_range": "insured_headcount",
-    },
-    "utility_accounts": {
-        "invalid_uscc": "uscc",
-        "missing_required": "holder_name",
-        "unknown_code": "utility",
-        "future_date": "opened_on",
-        "malformed_value": "opened_on",
-        "conflicting_duplicate": "address",
-        "invalid_utf8": "holder_name",
-    },
-    "meter_readings": {
-        "missing_required": "consumption",
-        "negative_value": "consumption",
-        "future_date": "period",
-        "malformed_value": "consumption",
-        "conflicting_duplicate": "consumption",
-        "unresolved_reference": "account_no",
-        "out_of_range": "consumption",
-    },
-    "core_enterprises": {
-        "invalid_uscc": "uscc",
-        "missing_required": "chain_name",
-        "negative_value": "confirmed_credit_limit",
-        "conflicting_duplicate": "confirmed_credit_limit",
-        "invalid_utf8": "name",
-        "out_of_range": "confirmed_credit_limit",
-    },
-    "invoices": {
-        "invalid_uscc": "seller_uscc",
-        "missing_required": "buyer_name",
-        "unknown_code": "status",
-        "negative_value": "amount",
-        "future_date": "issued_on",
-        "malformed_value": "amount",
-        "conflicting_duplicate": "amount",
-        "invalid_utf8": "seller_name",
-        "out_of_range": "amount",
-    },
-    "receivable_confirmations": {
-        "invalid_uscc": "core_uscc",
-        "missing_required": "confirmed_amount",
-        "negative_value": "confirmed_amount",
-        "future_date": "confirmed_on",
-        "malformed_value": "matures_on",
-        "conflicting_duplicate": "confirmed_amount",
-        "unresolved_reference": "invoice_no",
-        "out_of_range": "confirmed_amount",
-    },
-    "loans": {
-        "invalid_uscc": "uscc",
-        "missing_required": "branch_id",
-        "unknown_code": "classification",
-        "negative_value": "outstanding_principal",
-        "future_date": "contract_date",
-        "malformed_value": "maturity_date",
-        "conflicting_duplicate": "outstanding_principal",
-        "invalid_utf8": "branch_id",
-        "out_of_range": "annual_rate",
-    },
-    "repayments": {
-        "missing_required": "principal_due",
-        "negative_value": "principal_paid",
-        "future_date": "paid_on",
-        "malformed_value": "due_on",
-        "conflicting_duplicate": "interest_paid",
-        "unresolved_reference": "loan_id",
-        "out_of_range": "principal_due",
-    },
-}
-UNKNOWN_CODES = {
-    "enterprises.status": "dormant",
-    "invoices.status": "void",
-    "change_type": "merger",
-    "category": "traffic",
-    "credit_rating": "E",
-    "tax_type": "iit",
-    "utility": "gas",
-    "classification": "watch",
-}
-OUT_OF_RANGE = {
-    "registered_capital": "99999999999999.00",
-    "amount": "9999999999999.00",
-    "rating_year": "1850",
-    "declared_revenue": "9999999999999.00",
-    "insured_headcount": "10000000",
-    "consumption": "1000000000000.0",
-    "confirmed_credit_limit": "99999999999999.00",
-    "confirmed_amount": "9999999999999.00",
-    "annual_rate": "5.0000",
-    "principal_due": "9999999999999.00",
-}
+
+def plan(ds: Dataset) -> dict[str, str]:
+    """Which field each reason of section 3 breaks in `ds`: the first field, in contract order,
+    of the kind the reason is about. A reason with no such field does not fit the dataset."""
+    free = [f for f in ds.fields if f.name not in (*ds.key, ds.cursor)]  # keys stay fresh
+    text = [
+        f for f in free if f.type == STR and not (f.codes or f.identifier or f.references or f.pii)
+    ]
+    numbers = [f for f in free if f.type in (MONEY, NUM)]
+    candidates = {
+        "invalid_uscc": [f for f in ds.fields if f.identifier in ("uscc", "uscc_or_legacy")],
+        "invalid_identifier": [f for f in ds.fields if f.identifier == "industry"],
+        "missing_required": [f for f in free if f.required and not (f.identifier or f.references)],
+        "unknown_code": [f for f in ds.fields if f.codes],
+        "negative_value": numbers,
+        "future_date": [f for f in ds.fields if f.type in (DATE, PERIOD) and not f.future],
+        "malformed_value": [f for f in free if f.type in MALFORMED],
+        "conflicting_duplicate": numbers or text or [f for f in free if f.codes],
+        "unresolved_reference": [f for f in ds.fields if f.references],
+        "invalid_utf8": text,
+        "out_of_range": [f for f in free if f.type in (MONEY, NUM, INT)],
+    }
+    return {reason: fields[0].name for reason, fields in candidates.items() if fields}
+
+
 MALFORMED = {
     "date": ["2026-13-45", "2026-02-30", "20260115", "not-a-date"],
     "period": ["2026-13", "202605", "abc"],
@@ -204,10 +51,22 @@ MALFORMED = {
     "num": ["abc", "n/a", "1.2.3"],
     "int": ["12a", "abc", "1.2.3"],
 }
-CODE_ALTERNATIVE = {"credit_rating": ("A", "B")}
 
-for _plan in PLAN.values():
-    assert set(_plan) <= set(REASONS), _plan
+
+def unknown_code(f: Field) -> str:
+    """A code outside the field's list (a value a platform may well start sending)."""
+    return next(c for c in ("unlisted", "unlisted_code") if c not in f.codes)
+
+
+def out_of_range(f: Field) -> str:
+    """Far above the field's plausible maximum (or any SME figure where it states none), still
+    inside the bronze type: the value is implausible, not malformed."""
+    if f.type == INT:
+        return str(int((f.high or 1e9) * 1000))
+    return f"{(f.high or 1e12) * 1000:.{2 if f.type == MONEY else 4}f}"
+
+
+PLANS = {name: plan(ds) for name, ds in DATASETS.items()}
 
 
 class FreshKeys:
@@ -245,12 +104,10 @@ class FreshKeys:
         k = rows.num_rows
         j = self.numbers(k)
         fresh: dict[str, pa.Array] = {}
-        if dataset in ("enterprises", "core_enterprises"):
-            fresh["uscc"] = self.ghost(k)
-        elif dataset in ("taxpayers", "tax_filings"):
-            fresh["taxpayer_id"] = self.ghost(k)
-        elif dataset == "ss_contributions":
-            fresh["uscc"] = self.ghost(k)
+        ds = DATASETS[dataset]
+        named = [n for n in ds.key if ds.field(n).identifier in ("uscc", "uscc_or_legacy")]
+        if named:  # keyed by the enterprise: an enterprise no one has (a ghost)
+            fresh[named[0]] = self.ghost(k)
         elif dataset == "meter_readings":
             # A real account and a month before the history: unique, and the reference resolves.
             a = len(self.accounts)
@@ -269,8 +126,8 @@ class FreshKeys:
         elif dataset == "dishonest_debtors":
             fresh["case_no"] = pc.replace_substring(rows.column("case_no"), "执", "执恢")
             fresh["case_no"] = pc.binary_join_element_wise(fresh["case_no"], gc.ints(j), "-")
-        else:
-            key = DATASETS[dataset].key[0]
+        else:  # any other key: its first field under a number range good rows never reach
+            key = ds.key[0]
             prefix = pc.utf8_slice_codeunits(rows.column(key), 0, 2)
             fresh[key] = pc.binary_join_element_wise(prefix, gc.ints(9_000_000_000 + j), "")
         for name, values in fresh.items():
@@ -302,7 +159,8 @@ def _broken(
 ) -> tuple[pa.Table, pa.Array]:
     """Returns the rows with `field` broken for `reason`, and a detail per row."""
     k = rows.num_rows
-    ftype = DATASETS[dataset].field(field).type
+    f = DATASETS[dataset].field(field)
+    ftype = f.type
     values = rows.column(field).combine_chunks()
     detail = pa.array([f"{field}"] * k)
     if reason == "invalid_uscc":
@@ -342,9 +200,7 @@ def _broken(
     elif reason == "missing_required":
         values = gc.nulls(k)
     elif reason == "unknown_code":
-        values = pa.array(
-            [UNKNOWN_CODES.get(f"{dataset}.{field}", UNKNOWN_CODES.get(field))] * k, pa.string()
-        )
+        values = pa.array([unknown_code(f)] * k, pa.string())
     elif reason == "negative_value":
         values = pc.fill_null(values, "100.00")
         values = pc.if_else(
@@ -360,13 +216,15 @@ def _broken(
         options = MALFORMED[ftype]
         values = gc.codes(options, np.arange(k) % len(options))
     elif reason == "out_of_range":
-        values = pa.array([OUT_OF_RANGE[field]] * k)
+        values = pa.array([out_of_range(f)] * k)
     elif reason == "unresolved_reference":
         j = fresh.numbers(k)
         if field == "account_no":
             values = gc.numbered("98", j, 8)
         elif field == "invoice_no":
             values = gc.numbered("9800", j, 16)
+        elif field != "loan_id":
+            values = gc.numbered("UNRESOLVED", j, 10)  # a key no referenced record has
         else:
             values = gc.numbered("LN", 95_000_000 + j, 8)
             rows = rows.set_column(
@@ -389,15 +247,15 @@ def _broken(
 
 def _conflicting(rng, dataset: str, field: str, rows: pa.Table) -> pa.Table:
     """The second row of a pair: same key and updated_at, one value different."""
-    ftype = DATASETS[dataset].field(field).type
+    f = DATASETS[dataset].field(field)
     values = rows.column(field).combine_chunks()
-    if ftype in ("money", "num"):
+    if f.type in (MONEY, NUM):
         cents = np.round(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False) * 100).astype(
             np.int64
         )
-        changed = gc.money(cents + 10_000) if ftype == "money" else gc.decimal(cents / 100 + 100, 1)
-    elif field in CODE_ALTERNATIVE:
-        a, b = CODE_ALTERNATIVE[field]
+        changed = gc.money(cents + 10_000) if f.type == MONEY else gc.decimal(cents / 100 + 100, 1)
+    elif f.codes:  # another code of the list
+        a, b = f.codes[:2]
         changed = pc.if_else(pc.equal(values, a), pa.scalar(b), pa.scalar(a))
     else:
         changed = pc.binary_join_element_wise(values, "（更正）", "")
@@ -407,7 +265,7 @@ def _conflicting(rng, dataset: str, field: str, rows: pa.Table) -> pa.Table:
 def plant(dataset: str, good: pa.Table, seed: int, fresh: FreshKeys) -> pa.Table:
     """Bad rows for one dataset, with `_bad_reason`, `_bad_detail` and `_bad_utf8_field`."""
     rng = gc.rng_for(seed, f"bad-{dataset}")
-    plan = PLAN[dataset]
+    plan = PLANS[dataset]
     per_reason = (
         0 if good.num_rows < MIN_GOOD_ROWS else max(1, round(good.num_rows * BAD_SHARE / len(plan)))
     )
@@ -493,7 +351,9 @@ def break_real_enterprises(good: pa.Table, seed: int, share: float) -> tuple[pa.
     defect = pc.index_in(broken.column("uscc"), value_set=picked).to_numpy(
         zero_copy_only=False
     ) % len(REAL_ENTERPRISE_DEFECTS)
-    status = pa.array([UNKNOWN_CODES["enterprises.status"]] * broken.num_rows, pa.string())
+    status = pa.array(
+        [unknown_code(DATASETS["enterprises"].field("status"))] * broken.num_rows, pa.string()
+    )
     # Section T has division 97 only, and the generator never uses T: always a mismatch.
     industry = pc.binary_join_element_wise(
         "T", pc.utf8_slice_codeunits(broken.column("industry_code"), 1, 5), ""

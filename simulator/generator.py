@@ -31,6 +31,7 @@ from creditlake.simulator import (
     gen_bank,
     gen_corrections,
     gen_enterprises,
+    gen_generic,
     gen_memory,
     gen_public_records,
     gen_supply_chain,
@@ -41,7 +42,7 @@ DEFAULT_LAST_PERIOD = "2026-10"
 DEFAULT_FUTURE_DAYS = 60
 FINISHING = 3  # datasets finished and written at once
 API_DATASETS = [d.name for p in API_PLATFORMS for d in p.datasets]
-BANK_DATASETS = ["loans", "repayments"]
+BANK_DATASETS = [d.name for d in DATASETS.values() if d.is_file_drop]
 PARQUET_OPTIONS = dict(
     compression="snappy",
     use_dictionary=True,
@@ -310,6 +311,7 @@ def _generate(
     pending: list[Future] = []
     results: dict[str, pa.Table] = {}
     inbox: dict[str, pa.Table] = {}
+    emitted: set[str] = set()
 
     def finish(dataset: str, accounts: pa.Array | None) -> None:
         try:
@@ -336,6 +338,7 @@ def _generate(
             slots.release()
 
     def emit(dataset: str, table: pa.Table) -> None:
+        emitted.add(dataset)
         slots.acquire()
         inbox[dataset] = table  # handed over, not passed: finish() can then drop it early
         accounts = state["accounts"] if dataset == "meter_readings" else None
@@ -397,6 +400,12 @@ def _generate(
             for lane in running:
                 lane.result()
 
+    def generic_step():
+        # a contract dataset no hand-written generator covered (a new one): values by kind
+        for name, ds in DATASETS.items():
+            if name not in emitted:
+                emit(name, gen_generic.records(ds, state["world"], cal, seed))
+
     def truth_step():
         for future in pending:
             future.result()
@@ -413,6 +422,7 @@ def _generate(
     steps = [
         ("enterprises, parks, chains, health", world_step),
         ("utility, tax and social security, supply chain, loan book, public records", lanes_step),
+        ("datasets without a generator of their own", generic_step),
         ("truth", truth_step),
     ]
     try:

@@ -10,12 +10,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from creditlake.core.config import PROJECT_ROOT, warehouse_dir
+from creditlake.core.config import warehouse_dir
 from creditlake.core.contract import DATASETS, PLATFORMS
-
-
-def published_marts() -> Path:
-    return warehouse_dir() / "marts" / "published" / "creditlake.duckdb"
+from creditlake.transform import dbt_project, published_db
 
 
 def landing_counts() -> dict:
@@ -54,7 +51,7 @@ def marts_counts() -> tuple[dict[str, int], list[tuple]]:
     """Rows per model in the published marts copy, and warnings by signal and level."""
     import duckdb
 
-    path = published_marts()
+    path = published_db()
     if not path.exists():
         return {}, []
     with duckdb.connect(str(path), read_only=True) as con:
@@ -93,7 +90,7 @@ def quality_counts() -> tuple[list[tuple], list[tuple]]:
     any) and validation's observations per rule and field over all batches (fct_ingest_observations)."""
     import duckdb
 
-    path = published_marts()
+    path = published_db()
     if not path.exists():
         return [], []
     with duckdb.connect(str(path), read_only=True) as con:
@@ -216,8 +213,8 @@ def print_summary(
 [bold]next steps[/]
   Airflow UI   : source {env_file} && .venv/bin/airflow api-server   -> http://127.0.0.1:{os.environ.get("AIRFLOW__API__PORT", "8080")} (no login)
   Data Docs    : {data_docs if data_docs.exists() else "(built by the maintenance DAG) " + str(data_docs)}
-  dbt docs     : source {env_file} && cd {PROJECT_ROOT / "dbt_project"} && T={warehouse_dir() / "marts" / "dbt" / "target"} && ../.venv/bin/dbt docs generate --target-path $T && ../.venv/bin/dbt docs serve --target-path $T --port 8081
-  query marts  : .venv/bin/python -c "import duckdb; print(duckdb.connect('{published_marts()}', read_only=True).sql('select * from marts.fct_loan_month limit 10'))"
+  dbt docs     : source {env_file} && cd {dbt_project()} && T={warehouse_dir() / "marts" / "dbt" / "target"} && ../.venv/bin/dbt docs generate --target-path $T && ../.venv/bin/dbt docs serve --target-path $T --port 8081
+  query marts  : .venv/bin/python -c "import duckdb; print(duckdb.connect('{published_db()}', read_only=True).sql('select * from marts.fct_loan_month limit 10'))"
   re-run extract: source {env_file} && .venv/bin/creditlake extract --period {period}
 """)
     console.print("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))

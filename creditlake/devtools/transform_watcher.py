@@ -25,10 +25,11 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     from creditlake.core.config import warehouse_dir
-    from creditlake.transform import DBT_PROJECT
+    from creditlake.transform import dbt_project
 
     # Where creditlake.transform.dbt_args puts dbt's artefacts (`dbt parse` writes the manifest).
     target = warehouse_dir() / "marts" / "dbt" / "target"
+    project = dbt_project()
     with DAG(
         dag_id=dag_id,
         schedule=schedule,
@@ -50,11 +51,11 @@ def watcher_dag(dag_id: str = "transform_dbt_watcher", schedule=None) -> DAG:
 
         models = DbtTaskGroup(
             group_id="dbt",
-            project_config=ProjectConfig(DBT_PROJECT, manifest_path=target / "manifest.json"),
+            project_config=ProjectConfig(project, manifest_path=target / "manifest.json"),
             profile_config=ProfileConfig(
                 profile_name="creditlake",
                 target_name="dev",
-                profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
+                profiles_yml_filepath=project / "profiles.yml",
             ),
             execution_config=ExecutionConfig(
                 execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
