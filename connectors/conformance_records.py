@@ -27,10 +27,11 @@ from functools import lru_cache
 from creditlake.core import uscc
 from creditlake.core.contract import DATE, INT, MONEY, NUM, PERIOD, STR, TS, Dataset, Field
 from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
+from creditlake.core.values import DATE_PATTERN, PERIOD_PATTERN
 
 TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DATE_RE = re.compile(DATE_PATTERN)  # the same shapes bronze parses
+PERIOD_RE = re.compile(PERIOD_PATTERN)
 DECIMAL_RE = re.compile(r"^-?\d+(\.\d+)?$")
 MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
 INT_RE = re.compile(r"^-?\d+$")

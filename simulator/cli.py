@@ -9,6 +9,10 @@ import typer
 app = typer.Typer(no_args_is_help=True)
 
 DEFAULT_SEED, DEFAULT_ENTERPRISES, DEFAULT_MONTHS = 7, 2000, 24
+# The world's options, shared by the commands that build one (serve generates a missing world).
+SEED = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes")
+ENTERPRISES = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises")
+MONTHS = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history")
 
 
 @app.command()
@@ -16,9 +20,9 @@ def generate(
     out: Path = typer.Option(
         Path(".demo/sim"), help="Folder to write feeds, bank files and truth into"
     ),
-    seed: int = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes"),
-    enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises"),
-    months: int = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history"),
+    seed: int = SEED,
+    enterprises: int = ENTERPRISES,
+    months: int = MONTHS,
     quarantined_enterprises: float = typer.Option(
         0.0,
         min=0.0,
@@ -44,9 +48,9 @@ def serve(
     data: Path = typer.Option(
         Path(".demo/sim"), help="Generated data folder (generated first if missing)"
     ),
-    seed: int = typer.Option(DEFAULT_SEED),
-    enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=10),
-    months: int = typer.Option(DEFAULT_MONTHS, min=13, max=120),
+    seed: int = SEED,
+    enterprises: int = ENTERPRISES,
+    months: int = MONTHS,
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8765),
     fault_rate: float = typer.Option(

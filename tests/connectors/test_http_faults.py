@@ -63,20 +63,13 @@ def test_5xx_retried_with_backoff(server, client, status):
     assert server.count(PATH) == 3
 
 
-def test_connection_reset_retried(server, client):
-    server.script(PATH, ("reset",), OK)
-    assert client.get_json("/taxpayers").doc["data"]
-    assert server.count(PATH) == 2
-
-
-def test_truncated_body_retried(server, client):
-    server.script(PATH, ("truncate", page([{"taxpayer_id": "X" * 200}])), OK)
-    assert client.get_json("/taxpayers").doc["data"]
-    assert server.count(PATH) == 2
-
-
-def test_non_json_200_retried(server, client):
-    server.script(PATH, ("nonjson",), OK)
+@pytest.mark.parametrize(
+    "fault",
+    [("reset",), ("truncate", page([{"taxpayer_id": "X" * 200}])), ("nonjson",)],
+    ids=["connection reset", "truncated body", "non-JSON 200"],
+)
+def test_a_broken_response_is_retried(server, client, fault):
+    server.script(PATH, fault, OK)
     assert client.get_json("/taxpayers").doc["data"]
     assert server.count(PATH) == 2
 
