@@ -126,11 +126,16 @@ def _ingest_api(lakehouse, src: Source, mode: str, progress: Progress) -> list[B
 def _ingest_drop(lakehouse, src: Source, progress: Progress, held_banks: set) -> list[BatchResult]:
     """Each bank's new files in date order; a bank with a held day waits, the others go on."""
     results = []
-    for bank, folder in bank_drops():
-        if bank in held_banks:
+    drops = bank_drops()
+    for bank, folder in drops:
+        # A file landed before drops were per bank has no scope: it holds every bank.
+        if bank in held_banks or None in held_banks:
             log.error("bank %s: a landed %s file is held; later files wait", bank, src.name)
             continue
-        for drop_file in ready_files(folder, src.name, lakehouse.watermark(src.name, bank)):
+        since = lakehouse.watermark(src.name, bank)
+        if since is None and len(drops) == 1:  # a lakehouse from before per-bank watermarks:
+            since = lakehouse.watermark(src.name)  # its one bank's watermark was unscoped
+        for drop_file in ready_files(folder, src.name, since):
             results.extend(
                 _publish_landed(lakehouse, *land_file(src, bank, drop_file, progress), progress)
             )

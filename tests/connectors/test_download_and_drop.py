@@ -206,3 +206,27 @@ def test_each_bank_drops_into_its_own_folder_and_keeps_its_own_watermark(tmp_pat
     monkeypatch.setenv("CREDITLAKE_BANKS", "../elsewhere")
     with pytest.raises(ConfigError, match="bank_id '../elsewhere' must be"):
         run_ingest("bank", "loans")
+
+
+def test_a_lakehouse_from_before_per_bank_drops_resumes_its_one_bank(tmp_path, monkeypatch):
+    """An upgrade keeps its place: the release before per-bank drops stored one unscoped
+    watermark (and landed files without a scope); a single-bank deployment goes on from it."""
+    from lakehouse_batches import good_batch
+
+    from creditlake import lakehouse
+    from creditlake.connectors.ingest import run_ingest
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    monkeypatch.setenv("CREDITLAKE_BANK_DROP", str(drop))
+    old = good_batch("loans", 3, batch_id="loans_20261102", mode="file", watermark="2026-11-02")
+    old.table = old.table.append_column("_file_date", [["2026-11-02"] * 3])
+    assert lakehouse.publish(old).published == 3  # committed with no scope, as before
+    assert (lakehouse.watermark("loans"), lakehouse.watermark("loans", "bank")) == (
+        "2026-11-02",
+        None,
+    )
+    _drop(drop, "loans_20261102.csv.gz", [ROW.format("2026-11-02")])  # the old release took it
+    _drop(drop, "loans_20261103.csv.gz", [ROW.format("2026-11-03")])
+    assert [(r.status, r.published) for r in run_ingest("bank", "loans")] == [("published", 1)]
+    assert lakehouse.watermark("loans", "bank") == "2026-11-03"
