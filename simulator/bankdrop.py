@@ -25,35 +25,55 @@ from creditlake.simulator.wire import batches, csv_header, csv_lines, wire_colum
 BANK_DATASETS = tuple(d.name for d in DATASETS.values() if d.is_file_drop)
 
 
+def bank_of(loan_ids: pa.Array, banks: tuple[str, ...]) -> np.ndarray:
+    """Which of `banks` books each loan: by its number, so a loan and its repayments stay at
+    one bank and an enterprise may borrow from several."""
+    digits = pc.cast(pc.utf8_slice_codeunits(loan_ids, 2), pa.int64()).to_numpy(
+        zero_copy_only=False
+    )
+    return np.asarray(banks)[digits % len(banks)]
+
+
 class BankDrop:
-    def __init__(self, data_dir: Path, drop_dir: Path):
-        self.data_dir, self.drop_dir = Path(data_dir), Path(drop_dir)
-        self._tables: dict[str, pa.Table] = {}
+    """The drop folder of one bank, or with `banks`, one folder per bank under it (section 5:
+    CREDITLAKE_BANKS), each bank's files holding the loans it books."""
+
+    def __init__(self, data_dir: Path, drop_dir: Path, banks: tuple[str, ...] = ()):
+        self.data_dir, self.drop_dir, self.banks = Path(data_dir), Path(drop_dir), tuple(banks)
+        self._tables: dict[tuple[str, str | None], pa.Table] = {}
         self._lock = threading.Lock()
 
-    def _table(self, dataset: str) -> pa.Table:
-        if dataset not in self._tables:
+    def folders(self) -> list[tuple[str | None, Path]]:
+        if not self.banks:
+            return [(None, self.drop_dir)]
+        return [(bank, self.drop_dir / bank) for bank in self.banks]
+
+    def _table(self, dataset: str, bank: str | None) -> pa.Table:
+        if (dataset, bank) not in self._tables:
             path = self.data_dir / "bank" / f"{dataset}.parquet"
             if not path.exists():
                 raise FileNotFoundError(f"{path} is missing: regenerate the data folder")
             table = pq.read_table(path)
+            if bank is not None:
+                table = table.filter(pa.array(bank_of(table["loan_id"], self.banks) == bank))
             order = pc.sort_indices(
                 table, [("_file_date", "ascending")]
             )  # stable: keeps row order per day
-            self._tables[dataset] = table.take(order)
-        return self._tables[dataset]
+            self._tables[dataset, bank] = table.take(order)
+        return self._tables[dataset, bank]
 
     def write_through(self, day: str) -> list[Path]:
         """Drop every file with _file_date <= `day` ('YYYY-MM-DD') not yet complete; return new files."""
         with self._lock:
-            self.drop_dir.mkdir(parents=True, exist_ok=True)
             written = []
-            for dataset in BANK_DATASETS:
-                written += self._write_dataset(dataset, day)
+            for bank, folder in self.folders():
+                folder.mkdir(parents=True, exist_ok=True)
+                for dataset in BANK_DATASETS:
+                    written += self._write_dataset(dataset, day, bank, folder)
             return written
 
-    def _write_dataset(self, dataset: str, day: str) -> list[Path]:
-        table = self._table(dataset)
+    def _write_dataset(self, dataset: str, day: str, bank: str | None, folder: Path) -> list[Path]:
+        table = self._table(dataset, bank)
         dates = table.column("_file_date").combine_chunks()
         values, counts = np.unique(
             dates.to_numpy(zero_copy_only=False).astype(str), return_counts=True
@@ -66,8 +86,8 @@ class BankDrop:
             if file_date > day:
                 break
             name = f"{dataset}_{file_date.replace('-', '')}.csv.gz"
-            target = self.drop_dir / name
-            companion = self.drop_dir / (name + ".sha256")
+            target = folder / name
+            companion = folder / (name + ".sha256")
             if target.exists() and companion.exists():
                 continue
             if lines is None:  # encode once, only when some file is due
@@ -75,12 +95,12 @@ class BankDrop:
             tag = (
                 f"{os.getpid()}-{threading.get_ident()}"  # several servers may share a drop folder
             )
-            tmp = self.drop_dir / f".{name}.part{tag}"
+            tmp = folder / f".{name}.part{tag}"
             _size, digest = write_gzip(
                 tmp, header, [lines.span(int(bounds[i]), int(bounds[i + 1]))]
             )
             tmp.replace(target)
-            tmp_sha = self.drop_dir / f".{name}.sha256.part{tag}"
+            tmp_sha = folder / f".{name}.sha256.part{tag}"
             tmp_sha.write_text(f"{digest}  {name}\n")
             tmp_sha.replace(companion)
             written += [target, companion]

@@ -57,6 +57,11 @@ def serve(
         0.0, min=0.0, max=0.9, help="Share of requests that meet a fault"
     ),
     drop: Path = typer.Option(None, help="Bank file-drop folder (default: DATA/drop)"),
+    banks: str = typer.Option(
+        "",
+        help="Banks sharing the loan book, comma-separated (e.g. bank_a,bank_b): each drops into "
+        "DROP/<bank>/ the loans it books (contract section 5). Default: one bank, at DROP",
+    ),
 ) -> None:
     """Serve the feed contract over HTTP on one port for every platform."""
     from creditlake.simulator.server import serve as run
@@ -70,6 +75,7 @@ def serve(
         port=port,
         fault_rate=fault_rate,
         drop=drop,
+        banks=tuple(b.strip() for b in banks.split(",") if b.strip()),
     )
 
 

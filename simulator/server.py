@@ -57,6 +57,7 @@ class SimulatorServer:
         quiet: bool = True,
         preload: bool = False,
         snapshot_dir: Path | str | None = None,
+        banks: tuple[str, ...] = (),
     ):
         self.data_dir = Path(data_dir)
         meta_path = self.data_dir / "meta.json"
@@ -79,7 +80,7 @@ class SimulatorServer:
             self._key,
         )
         self.drop_dir = Path(drop) if drop else self.data_dir / "drop"
-        self.bank = BankDrop(self.data_dir, self.drop_dir)
+        self.bank = BankDrop(self.data_dir, self.drop_dir, banks)
         self.credentials = {p.name: default_credentials(p, seed) for p in API_PLATFORMS}
         self._tokens: dict[
             str, tuple[frozenset[str], float]
@@ -157,6 +158,8 @@ class SimulatorServer:
                 f"export {p.env_prefix}_CLIENT_SECRET={secret}",
             ]
         lines.append(f"export CREDITLAKE_BANK_DROP={self.drop_dir.resolve()}")
+        if self.bank.banks:
+            lines.append(f"export CREDITLAKE_BANKS={','.join(self.bank.banks)}")
         return lines
 
     # --- tokens and cursors ----------------------------------------------------------
@@ -233,6 +236,7 @@ def serve(
     port: int = 8765,
     fault_rate: float = 0.0,
     drop: Path | None = None,
+    banks: tuple[str, ...] = (),
 ) -> None:
     """`creditlake simulator serve`: generate DATA if missing, then serve until interrupted."""
     data = Path(data)
@@ -246,7 +250,14 @@ def serve(
         generate(out=data, seed=seed, enterprises=enterprises, months=months)
     try:
         server = SimulatorServer(
-            data, seed=seed, fault_rate=fault_rate, host=host, port=port, drop=drop, preload=True
+            data,
+            seed=seed,
+            fault_rate=fault_rate,
+            host=host,
+            port=port,
+            drop=drop,
+            preload=True,
+            banks=banks,
         )
     except OSError as e:
         raise SystemExit(

@@ -11,7 +11,7 @@
 
 with warned as (
     -- per loan-month position, not per enterprise and calendar month: only positions count
-    select l.loan_id, l.month, max(case w.level when 'red' then 2 else 1 end) as warning_rank
+    select l.bank_id, l.loan_id, l.month, max(case w.level when 'red' then 2 else 1 end) as warning_rank
     from {{ ref('fct_loan_month') }} as l
     join {{ ref('fct_risk_warnings') }} as w
         on w.uscc = l.uscc and l.month between w.first_seen_month and w.last_seen_month
@@ -24,7 +24,7 @@ positions as (
            e.park_id, e.chain_name, coalesce(w.warning_rank, 0) as warning_rank
     from {{ ref('fct_loan_month') }} as l
     join {{ ref('dim_enterprise') }} as e using (uscc)
-    left join warned as w using (loan_id, month)
+    left join warned as w using (bank_id, loan_id, month)
     where l.exposure > 0
 ),
 

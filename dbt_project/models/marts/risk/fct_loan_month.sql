@@ -1,8 +1,10 @@
-{{ config(materialized='incremental', unique_key=['loan_id', 'month'], incremental_strategy='delete+insert',
+{{ config(materialized='incremental', unique_key=['bank_id', 'loan_id', 'month'], incremental_strategy='delete+insert',
           on_schema_change='append_new_columns') }}
-{# Each loan at each month end: exposure, days past due and the five-category classification.
+{# Each loan of each bank at each month end: exposure, days past due and the five-category
+   classification.
    Incremental: the loan-months whose position changed since the last run. #}
 select
+    l.bank_id,
     l.loan_id,
     l.month,
     strftime(l.month, '%Y-%m') as period,

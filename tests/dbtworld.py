@@ -11,9 +11,10 @@ from creditlake.core.contract import API_PLATFORMS
 ENTERPRISES, MONTHS, SEED = 200, 14, 7
 
 
-def ingest_world(root: Path, **options) -> tuple[Path, dict[str, str]]:
+def ingest_world(root: Path, banks: tuple[str, ...] = (), **options) -> tuple[Path, dict[str, str]]:
     """Generate a world under root (generate()'s options, e.g. quarantined_enterprises), serve it
-    and pull every platform through the connectors into root/warehouse. Returns (sim dir, the
+    and pull every platform through the connectors into root/warehouse; `banks` share the
+    loan book, each with its drop folder (contract section 5). Returns (sim dir, the
     environment a build of that warehouse needs); os.environ is left as it was."""
     from creditlake.connectors.ingest import run_ingest
     from creditlake.core.contract import PLATFORMS
@@ -26,8 +27,9 @@ def ingest_world(root: Path, **options) -> tuple[Path, dict[str, str]]:
         "CREDITLAKE_WAREHOUSE": str(root / "warehouse"),
         "CREDITLAKE_BANK_DROP": str(root / "drop"),
         "CREDITLAKE_PII_KEY": "test-pii-key",
+        **({"CREDITLAKE_BANKS": ",".join(banks)} if banks else {}),
     }
-    with SimulatorServer(sim, seed=SEED, drop=root / "drop") as server:
+    with SimulatorServer(sim, seed=SEED, drop=root / "drop", banks=banks) as server:
         pull = dict(env)
         for platform in API_PLATFORMS:
             client_id, secret = server.credentials[platform.name]
