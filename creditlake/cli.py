@@ -57,5 +57,11 @@ def _register_subcommands() -> None:
     app.command("extract")(extract)
     app.command("demo")(demo.command)
 
+    from creditlake.service.cli import audit_app, serve, service_app
+
+    app.command("serve")(serve)
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(service_app, name="service")
+
 
 _register_subcommands()

@@ -8,13 +8,16 @@ process group) of its own:
    demo's own, whatever the shell holds (see demo_environment);
 2. generate the simulated data (once; same seed, same bytes): `creditlake simulator generate`;
 3. start the simulator on a free loopback port: `creditlake simulator serve`, given the
-   credentials the pipeline will present;
+   credentials the pipeline will present; two banks (bank_a, bank_b) share its loan book,
+   each dropping its files into a folder of its own;
 4. the Airflow runs, `python -m creditlake.devtools.runner --migrate ...`: migrate
    Airflow's database and create the pools, then for each simulated day run every ingestion
    DAG, the dbt DAG and the maintenance DAG with dag.test() (real task runs, recorded in the
    metadata database, visible in the UI afterwards), moving the simulator's clock on between
    days; then the regulator-extract DAG for the last complete month, once it is due (the 3rd);
-5. print the summary (creditlake.devtools.summary).
+5. print the summary (creditlake.devtools.summary), then start the bank service
+   (`creditlake serve`, a key per bank), open a report as each bank and print the sign-in
+   links; on a terminal it serves until Ctrl-C.
 
 Why a supervisor: dag.test() runs each task in the calling process, and Airflow's task runner
 replaces the SIGTERM handler while a task runs and records a KeyboardInterrupt as a task
@@ -44,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -52,6 +56,8 @@ from creditlake.core.config import demo_dir
 
 console = Console()
 DEMO_PII_KEY = "creditlake-demo-pii-key-not-for-production"
+DEMO_AUDIT_KEY = "creditlake-demo-audit-key-not-for-production"
+DEMO_BANKS = ("bank_a", "bank_b")  # two banks share the demo's loan book, each its own drop
 SIM_SEED, SIM_ENTERPRISES, SIM_MONTHS = 7, 2000, 24
 
 # The demo is self-contained: everything it reads and writes is under DEMO_DIR, its platforms
@@ -93,6 +99,9 @@ def demo_settings(root: Path, sim_url: str, sim_seed: int, ui_port: int = 8080) 
             pii_key=DEMO_PII_KEY,
         )
     )
+    settings["CREDITLAKE_BANKS"] = ",".join(DEMO_BANKS)
+    settings["CREDITLAKE_SERVICE_BANKS"] = str(root / "service" / "banks.toml")
+    settings["CREDITLAKE_AUDIT_KEY"] = DEMO_AUDIT_KEY
     return settings
 
 
@@ -275,6 +284,8 @@ class Simulator:
             str(port),
             "--drop",
             str(Path(environment["CREDITLAKE_BANK_DROP"])),
+            "--banks",
+            environment["CREDITLAKE_BANKS"],
         ]
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:  # the child keeps its own descriptor
@@ -505,12 +516,69 @@ def _log_to_file(log_path: Path) -> logging.Handler:
     return handler
 
 
+def run_service(sup: Supervisor, setup: DemoSetup, serve_until_stopped: bool) -> dict:
+    """Step 5: the bank service over the published marts, a key per bank; opens one report as
+    each bank (a borrower of its own, purpose post-loan management) and prints the links."""
+    import duckdb
+    import requests
+
+    from creditlake.service.cli import write_bank_file
+    from creditlake.transform import published_db
+
+    console.rule("[bold]5. the bank service")
+    keys = write_bank_file(Path(setup.settings["CREDITLAKE_SERVICE_BANKS"]), list(DEMO_BANKS))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = setup.root / "service.log"
+    with log.open("wb") as out:
+        proc = sup.spawn(
+            [creditlake_bin(), "serve", "--port", str(port)], setup.environment, stdout=out
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the bank service did not start; see {log}")
+        try:
+            requests.get(url + "/healthz", timeout=2)
+            break
+        except requests.RequestException:
+            time.sleep(0.2)
+    with duckdb.connect(str(published_db()), read_only=True) as con:
+        borrowers = dict(
+            con.execute(
+                "select bank_id, min(uscc) from marts.fct_loan_month where exposure > 0 and "
+                "month = (select max(month) from marts.fct_loan_month) group by bank_id"
+            ).fetchall()
+        )
+    links = {}
+    for bank, key in keys.items():
+        report = f"/report/{borrowers[bank]}?purpose=post_loan_management&lang=zh"
+        answer = requests.get(url + report, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        links[bank] = f"{url}/login?key={key}&next={quote(report, safe='')}"
+        console.print(
+            f"  {bank}: report of its borrower {borrowers[bank]}: HTTP {answer.status_code}, "
+            f"{len(answer.content):,} bytes; open as {bank}:\n    {links[bank]}",
+            soft_wrap=True,
+        )
+    console.print(
+        f"  API docs {url}/docs; audit log: creditlake audit verify (source {setup.root}/env.sh)",
+        soft_wrap=True,
+    )
+    if serve_until_stopped:
+        console.print("the service runs until Ctrl-C", soft_wrap=True)
+        proc.wait()
+    else:
+        sup.end([proc])
+    return {"url": url, "links": links}
+
+
 def run_demo(
     days: int = 3,
     fresh: bool = True,
     seed: int = SIM_SEED,
     enterprises: int = SIM_ENTERPRISES,
     months: int = SIM_MONTHS,
+    serve_until_stopped: bool = False,
 ) -> dict:
     started = time.perf_counter()
     root = demo_dir()
@@ -566,6 +634,8 @@ def run_demo(
                 "total": time.perf_counter() - started,
             }
             summary = print_summary(console, root, period, results.get("results", {}), timings)
+            if not failed:
+                summary["service"] = run_service(sup, setup, serve_until_stopped)
             (root / "summary.json").write_text(
                 json.dumps(summary, indent=2, default=str), encoding="utf-8"
             )
@@ -601,10 +671,20 @@ def command(
     fresh: bool = typer.Option(True, help="Start with an empty warehouse and Airflow database"),
     enterprises: int = typer.Option(SIM_ENTERPRISES, min=10, help="Simulated enterprises"),
     months: int = typer.Option(SIM_MONTHS, min=13, max=120, help="Months of history"),
+    serve: bool = typer.Option(
+        True, help="Keep the bank service running until Ctrl-C (on a terminal only)"
+    ),
 ) -> None:
-    """Run the whole of creditlake through Airflow on embedded defaults, then print a summary."""
+    """Run the whole of creditlake through Airflow on embedded defaults, then print a summary
+    and start the bank service."""
     try:
-        run_demo(days=days, fresh=fresh, enterprises=enterprises, months=months)
+        run_demo(
+            days=days,
+            fresh=fresh,
+            enterprises=enterprises,
+            months=months,
+            serve_until_stopped=serve and sys.stdin.isatty(),
+        )
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
         Console(stderr=True).print(

@@ -13,7 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="apt-get install docker-compose")
 def test_docker_compose_config():
-    env = {"PATH": "/usr/bin:/bin", "CREDITLAKE_PII_KEY": "k", "AIRFLOW_JWT_SECRET": "s"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CREDITLAKE_PII_KEY": "k",
+        "AIRFLOW_JWT_SECRET": "s",
+        "CREDITLAKE_SERVICE_DSN": "postgresql://creditlake_service@postgres/creditlake_service",
+        "CREDITLAKE_AUDIT_KEY": "a",
+        "CREDITLAKE_SERVICE_BANKS_FILE": "/etc/creditlake/banks.toml",
+    }
     done = subprocess.run(
         ["docker-compose", "config", "--services"],
         cwd=ROOT,
@@ -33,6 +40,7 @@ def test_docker_compose_config():
         "airflow-triggerer",
         "airflow-worker",
         "simulator",
+        "bank-service",
     }
     # Secrets are never defaulted in the file: without them the configuration is refused.
     refused = subprocess.run(
