@@ -246,20 +246,22 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
         code = authorised(request, uscc, purpose)
         return _json({"uscc": code, "offers": marts.query("offers", code, code)})
 
-    @app.get("/v1/book", summary="This bank's loans at the latest month end")
-    def book(request: Request):
+    def own_book(request: Request, query: str, key: str) -> Response:
+        """Rows of the bank's own book (no enterprise authorisation: its loans are its own)."""
         bank = request.state.bank
         request.state.build = marts.build()
-        return _json({"bank_id": bank.id, "loans": marts.query("book", bank.id, bank.id)})
+        return _json({"bank_id": bank.id, key: marts.query(query, bank.id, bank.id)})
+
+    @app.get("/v1/book", summary="This bank's loans at the latest month end")
+    def book(request: Request):
+        return own_book(request, "book", "loans")
 
     @app.get(
         "/v1/watchlist",
         summary="Open warnings of this bank's borrowers (post-loan management, loans outstanding)",
     )
     def watchlist(request: Request):
-        bank = request.state.bank
-        request.state.build = marts.build()
-        return _json({"bank_id": bank.id, "warnings": marts.query("watchlist", bank.id, bank.id)})
+        return own_book(request, "watchlist", "warnings")
 
     @app.get(
         "/v1/prospects",

@@ -16,27 +16,7 @@ from pathlib import Path
 
 GENESIS = "0" * 64
 
-SQLITE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, bank_id TEXT, purpose TEXT, uscc TEXT,
-    endpoint TEXT NOT NULL, outcome TEXT NOT NULL, body TEXT NOT NULL,
-    prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_log_uscc ON audit_log (uscc);
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TABLE IF NOT EXISTS authorisations (
-    id TEXT PRIMARY KEY, uscc TEXT NOT NULL, bank_id TEXT NOT NULL, purpose TEXT NOT NULL,
-    valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, document_sha256 TEXT NOT NULL,
-    registered_at TEXT NOT NULL, revoked_at TEXT, revocation_sha256 TEXT
-);
-"""
-
-# The owner creates these once (creditlake audit init); the service role gets EXECUTE on the
-# functions and rights on authorisations only.
-POSTGRES_SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS audit_log (
     seq BIGINT PRIMARY KEY, at TEXT NOT NULL, bank_id TEXT, purpose TEXT, uscc TEXT,
     endpoint TEXT NOT NULL, outcome TEXT NOT NULL, body TEXT NOT NULL,
@@ -48,6 +28,23 @@ CREATE TABLE IF NOT EXISTS authorisations (
     valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, document_sha256 TEXT NOT NULL,
     registered_at TEXT NOT NULL, revoked_at TEXT, revocation_sha256 TEXT
 );
+"""
+
+SQLITE_SCHEMA = (
+    TABLES
+    + """
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+)
+
+# The owner creates these once (creditlake audit init); the service role gets EXECUTE on the
+# functions and rights on authorisations only.
+POSTGRES_SCHEMA = (
+    TABLES
+    + """
 CREATE OR REPLACE FUNCTION audit_append(
     p_at TEXT, p_bank_id TEXT, p_purpose TEXT, p_uscc TEXT, p_endpoint TEXT, p_outcome TEXT,
     p_body TEXT
@@ -77,6 +74,7 @@ REVOKE ALL ON audit_log FROM PUBLIC;
 REVOKE ALL ON FUNCTION audit_append(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) FROM PUBLIC;
 REVOKE ALL ON FUNCTION audit_queries(TEXT) FROM PUBLIC;
 """
+)
 
 
 def chain_hash(prev_hash: str, seq: int, body: str) -> str:
