@@ -116,13 +116,15 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
         bank = bank_of(request)
         request.state.bank = bank
         path = request.url.path
-        if bank is None and path not in PUBLIC:
+        # a bank's own bucket; unauthenticated callers one per address (guessing keys is slow)
+        caller = bank.id if bank else f"address:{request.client.host if request.client else '?'}"
+        if wait := limiter.allow(caller):
+            response = _refusal(request, 429, "rate_limited", f"retry in {wait:.1f} s")
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+        elif bank is None and path not in PUBLIC:
             response = _refusal(
                 request, 401, "unauthenticated", "an API key or a session is needed"
             )
-        elif bank is not None and (wait := limiter.allow(bank.id)):
-            response = _refusal(request, 429, "rate_limited", f"retry in {wait:.1f} s")
-            response.headers["Retry-After"] = str(max(1, round(wait)))
         else:
             try:
                 response = await call_next(request)
@@ -138,6 +140,7 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
         params = {**request.query_params, **(request.scope.get("path_params") or {})}
         params.pop("key", None)
         uscc = params.get("uscc")
+        bank = request.state.bank  # signing in names the bank only in its answer
         try:
             seq, entry_hash = audit.record(
                 store,
@@ -153,6 +156,7 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
                 status=response.status_code,
             )
         except Exception:  # an answer the log cannot record does not leave
+            log.exception("the audit log cannot record %s %s", request.method, path)
             return JSONResponse({"detail": "the audit log is unavailable"}, status_code=503)
         if cfg.checkpoint_every and seq % cfg.checkpoint_every == 0:
             try:  # the entry is recorded; a checkpoint that fails is retried at the next one

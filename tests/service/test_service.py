@@ -204,6 +204,9 @@ def test_rate_limit_per_bank_is_audited(two_bank_marts, tmp_path):
         codes = [service.get("bank_a", "/v1/book").status_code for _ in range(5)]
         assert codes[:3] == [200] * 3 and codes[3:] == [429, 429]
         assert service.get("bank_b", "/v1/book").status_code == 200  # the other bank's bucket
+        # without a key, one bucket per address: guessing keys meets the limit as well
+        anonymous = [service.get(None, "/v1/book").status_code for _ in range(5)]
+        assert anonymous[:3] == [401] * 3 and anonymous[3:] == [429, 429]
     finally:
         server.should_exit = True
 
