@@ -183,13 +183,12 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
     def authorised(request: Request, uscc: str, purpose: str) -> str:
         """The normalised USCC, once the bank may see it for `purpose`; else 403 (audited)."""
         bank = request.state.bank
-        code = uscc_codes.normalise(uscc)
-        if uscc_codes.check(code):
+        try:
+            code = authz.enterprise(uscc)
+            authz.check_purpose(purpose)
+        except authz.AuthorisationError as exc:
             request.state.outcome = "bad_request"
-            raise HTTPException(422, f"uscc {uscc!r}: {uscc_codes.check(code)}")
-        if purpose not in authz.PURPOSES:
-            request.state.outcome = "bad_request"
-            raise HTTPException(422, f"purpose must be one of {', '.join(authz.PURPOSES)}")
+            raise HTTPException(422, str(exc)) from None
         today = datetime.now(UTC).date()
         outstanding = lambda: marts.query("outstanding", bank.id, code, bank.id)[0]["loans"]  # noqa: E731
         request.state.build = marts.build()

@@ -49,9 +49,18 @@ class Authorisation:
         return self.revoked_at is None and self.valid_from <= day.isoformat() <= self.valid_to
 
 
-def _check_purpose(purpose: str) -> None:
+def check_purpose(purpose: str) -> None:
     if purpose not in PURPOSES:
         raise AuthorisationError(f"purpose {purpose!r} is not one of {', '.join(PURPOSES)}")
+
+
+def enterprise(uscc: str) -> str:
+    """The USCC as stored (normalised), or AuthorisationError saying what is wrong with it."""
+    code = uscc_codes.normalise(uscc)
+    problem = uscc_codes.check(code)
+    if problem:
+        raise AuthorisationError(f"uscc {uscc!r}: {problem}")
+    return code
 
 
 def register(
@@ -63,11 +72,8 @@ def register(
     valid_to: date,
     document_sha256: str,
 ) -> Authorisation:
-    code = uscc_codes.normalise(uscc)
-    problem = uscc_codes.check(code)
-    if problem:
-        raise AuthorisationError(f"uscc {uscc!r}: {problem}")
-    _check_purpose(purpose)
+    code = enterprise(uscc)
+    check_purpose(purpose)
     if purpose == POST_LOAN:
         raise AuthorisationError(
             "post_loan_management holds by the loan contract while a loan is outstanding; "

@@ -9,6 +9,7 @@ an edit of the file changes.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -79,8 +80,6 @@ REVOKE ALL ON FUNCTION audit_queries(TEXT) FROM PUBLIC;
 
 def chain_hash(prev_hash: str, seq: int, body: str) -> str:
     """The hash of entry `seq`: over the previous entry's hash, its place and its body."""
-    import hashlib
-
     return hashlib.sha256(f"{prev_hash}\n{seq}\n{body}".encode()).hexdigest()
 
 
