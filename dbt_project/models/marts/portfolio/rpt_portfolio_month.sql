@@ -1,4 +1,5 @@
-{# Exposure, warnings and NPLs per month by product, branch, industry, region, park and chain.
+{# Exposure, warnings and NPLs per bank and month by product, branch, industry, region, park and chain.
+   Per bank, so that a bank sees only its own book: a borrower of two banks counts at each.
    A borrower counts as warned in a month when a warning episode covers that month. #}
 {%- set dimensions = {
     'product': 'product_id',
@@ -28,7 +29,7 @@ positions as (
     where l.exposure > 0
 ),
 
--- one row per borrower and dimension value first, so that borrowers are counted without a
+-- one row per bank, borrower and dimension value first, so that borrowers are counted without a
 -- distinct: product and branch are a loan's, the other dimensions the borrower's
 {%- set loan_level = ['product', 'branch'] %}
 {#- the same measures at both levels #}
@@ -40,7 +41,7 @@ count(*) as loans,
 {%- endset %}
 by_loan_attribute as (
     {%- for dimension in loan_level %}
-    select month, uscc, warning_rank, '{{ dimension }}' as dimension,
+    select bank_id, month, uscc, warning_rank, '{{ dimension }}' as dimension,
            cast({{ dimensions[dimension] }} as varchar) as dimension_value,
            {{ measures }}
     from positions
@@ -51,7 +52,7 @@ by_loan_attribute as (
 ),
 
 by_borrower as (
-    select month, uscc, warning_rank,
+    select bank_id, month, uscc, warning_rank,
            {%- for dimension, expr in dimensions.items() if dimension not in loan_level %}
            cast({{ expr }} as varchar) as {{ dimension }}_value,
            {%- endfor %}
@@ -63,7 +64,8 @@ by_borrower as (
 per_borrower as (
     select * from by_loan_attribute
     union all by name
-    select month, uscc, warning_rank, d.dimension, d.dimension_value, loans, exposure, overdue_exposure, npl_exposure
+    select bank_id, month, uscc, warning_rank, d.dimension, d.dimension_value,
+           loans, exposure, overdue_exposure, npl_exposure
     from by_borrower,
         unnest([
             {%- for dimension in dimensions if dimension not in loan_level %}
@@ -73,6 +75,7 @@ per_borrower as (
 )
 
 select
+    bank_id,
     month,
     strftime(month, '%Y-%m') as period,
     dimension,

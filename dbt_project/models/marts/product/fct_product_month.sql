@@ -1,6 +1,8 @@
-{# Product performance by month: balance, borrowers, new loans, balance-weighted rate,
-   overdue and NPL (substandard + doubtful + loss) ratios of the balance. #}
+{# Product performance by bank and month: balance, borrowers, new loans, balance-weighted rate,
+   overdue and NPL (substandard + doubtful + loss) ratios of the balance.
+   Per bank, so that a bank sees only its own book: a borrower of two banks counts at each. #}
 select
+    l.bank_id,
     p.product_id,
     l.month,
     strftime(l.month, '%Y-%m') as period,
