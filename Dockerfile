@@ -28,6 +28,7 @@ RUN mkdir -p creditlake connectors simulator expectations \
 # dbt_project/ live next to the packages.
 COPY . .
 RUN pip install --no-deps -c constraints.txt -e . \
+ && python -m creditlake.core.assets \
  && cd dbt_project && dbt deps --quiet 2>/dev/null || true \
  && mkdir -p /opt/creditlake/warehouse /opt/creditlake/drop \
  && chown -R airflow /opt/creditlake /opt/airflow

@@ -8,7 +8,10 @@ SCALE  ?= full
 PYTEST_WORKERS ?= 2
 
 .PHONY: install demo lint test bench clean
+# The documentation's browser assets (creditlake/core/assets.toml) are fetched into the venv from
+# the npm registry, never committed; already fetched, nothing is downloaded.
 install: $(VENV)/.installed
+	$(BIN)/python -m creditlake.core.assets
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -25,7 +25,7 @@ import pyarrow as pa
 from creditlake.core import contract
 from creditlake.core.config import env, warehouse_dir
 from creditlake.expectations import frame as frames
-from creditlake.expectations import suites
+from creditlake.expectations import offline_docs, suites
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,7 @@ def build_data_docs() -> Path:
     _prune_results(ctx)
     with _lock(gx_root()):
         ctx.build_data_docs(site_names=[SITE])
+        offline_docs.rewrite(data_docs_index().parent)  # local copies of GX's CDN files
     index = data_docs_index()
     if not index.exists():
         raise RuntimeError(f"GX did not write {index}")

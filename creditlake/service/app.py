@@ -18,19 +18,30 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from creditlake.core import assets
 from creditlake.core import uscc as uscc_codes
 from creditlake.service import audit, authz, banks, report
-from creditlake.service.marts import Marts, MartsUnavailable
+from creditlake.service.marts import Build, Marts, MartsUnavailable
 from creditlake.service.settings import ServiceSettings
 from creditlake.service.store import Store
 
 log = logging.getLogger("creditlake.service")
 SESSION_COOKIE = "creditlake_session"
 SESSION_SECONDS = 8 * 3600
-PUBLIC = {"/healthz", "/login", "/docs", "/openapi.json", "/docs/oauth2-redirect"}
+# /docs: Swagger UI from the copy `make install` vendors (creditlake.core.assets), not a CDN
+SWAGGER_UI, SWAGGER_UI_PATH = assets.packages()["swagger-ui-dist"], "/docs/swagger-ui"
+PUBLIC = {
+    "/healthz",
+    "/login",
+    "/docs",
+    "/openapi.json",
+    *(f"{SWAGGER_UI_PATH}/{name}" for name in SWAGGER_UI.files),
+}
 
 
 class Registration(BaseModel):
@@ -85,6 +96,8 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
         description="The shared credit view of authorised enterprises, a bank's own book, and "
         "the authorisations behind them. Every request is audited.",
         version="1",
+        docs_url=None,  # served below, from the vendored Swagger UI
+        redoc_url=None,  # ReDoc loads from a CDN: one documentation page, offline
     )
     registry = banks.load(cfg.banks_file)
     store = Store(cfg.store_dsn)
@@ -141,6 +154,7 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
         params.pop("key", None)
         uscc = params.get("uscc")
         bank = request.state.bank  # signing in names the bank only in its answer
+        build = getattr(request.state, "build", None)  # the build that answered, if any
         try:
             seq, entry_hash = audit.record(
                 store,
@@ -148,7 +162,7 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
                 purpose=params.get("purpose"),
                 uscc=uscc_codes.normalise(uscc) if uscc else None,
                 endpoint=f"{request.method} {route.path if route else path}",
-                params={**params, "marts_build": getattr(request.state, "build", None)},
+                params={**params, "marts_build": build.id if build else None},
                 result=body,
                 outcome=getattr(
                     request.state, "outcome", "ok" if response.status_code < 400 else "error"
@@ -190,8 +204,8 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
             request.state.outcome = "bad_request"
             raise HTTPException(422, str(exc)) from None
         today = datetime.now(UTC).date()
-        outstanding = lambda: marts.query("outstanding", bank.id, code, bank.id)[0]["loans"]  # noqa: E731
-        request.state.build = marts.build()
+        build = request.state.build = marts.current()
+        outstanding = lambda: build.query("outstanding", bank.id, code, bank.id)[0]["loans"]  # noqa: E731
         if not authz.permits(store, bank.id, code, purpose, today, outstanding):
             request.state.outcome = "forbidden"
             raise HTTPException(
@@ -214,16 +228,13 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
             )
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    def credit_view(code: str) -> dict:
-        one = lambda name, *p: (marts.query(name, *p) or [None])[0]  # noqa: E731
-        return {
-            "uscc": code,
-            "registry": one("registry", code),
-            "score": one("score", code),
-            "indicators": one("indicators", code),
-            "warnings": marts.query("warnings", code),
-            "repayment_across_banks": one("repayment_summary", code),
-        }
+    def credit_view(build: Build, code: str) -> str:
+        """The shared credit view (registry, score and its reasons, indicators, warnings,
+        repayment across banks) as the build's serving mart holds it: JSON text."""
+        doc = build.document("credit_view", code)
+        if doc is None:
+            raise HTTPException(404, f"{code} is not in the marts")
+        return doc
 
     @app.get("/healthz", summary="Liveness (no data)")
     def healthz():
@@ -232,28 +243,28 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
     @app.get("/v1/enterprises/{uscc}", summary="The shared credit view of an authorised enterprise")
     def enterprise(request: Request, uscc: str, purpose: str):
         code = authorised(request, uscc, purpose)
-        view = credit_view(code)
-        if view["registry"] is None:
-            raise HTTPException(404, f"{code} is not in the marts")
-        return _json(view)
+        doc = credit_view(request.state.build, code)
+        return Response(doc.encode("utf-8"), media_type="application/json")
 
     @app.get(
         "/v1/enterprises/{uscc}/loans", summary="This bank's loans to the enterprise, by month"
     )
     def own_loans(request: Request, uscc: str, purpose: str):
         code = authorised(request, uscc, purpose)
-        return _json({"uscc": code, "loans": marts.query("own_loans", request.state.bank.id, code)})
+        loans = request.state.build.query("own_loans", request.state.bank.id, code)
+        return _json({"uscc": code, "loans": loans})
 
     @app.get("/v1/enterprises/{uscc}/offers", summary="Credit lines by product for the enterprise")
     def offers(request: Request, uscc: str, purpose: str):
         code = authorised(request, uscc, purpose)
-        return _json({"uscc": code, "offers": marts.query("offers", code, code)})
+        offers = request.state.build.document("offers", code)
+        return _json({"uscc": code, "offers": json.loads(offers or "[]")})
 
     def own_book(request: Request, query: str, key: str) -> Response:
         """Rows of the bank's own book (no enterprise authorisation: its loans are its own)."""
         bank = request.state.bank
-        request.state.build = marts.build()
-        return _json({"bank_id": bank.id, key: marts.query(query, bank.id, bank.id)})
+        build = request.state.build = marts.current()
+        return _json({"bank_id": bank.id, key: build.query(query, bank.id, bank.id)})
 
     @app.get("/v1/book", summary="This bank's loans at the latest month end")
     def book(request: Request):
@@ -272,10 +283,10 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
     )
     def prospects(request: Request):
         bank = request.state.bank
-        request.state.build = marts.build()
+        build = request.state.build = marts.current()
         known = authz.authorised_usccs(store, bank.id, datetime.now(UTC).date())
         rows = []
-        for row in marts.query("prospects"):
+        for row in build.query("prospects"):
             if row["uscc"] not in known:  # until authorised: a pseudonym, no name
                 digest = hmac.new(session_key, f"{bank.id}|{row['uscc']}".encode(), hashlib.sha256)
                 row = {
@@ -331,23 +342,22 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
     def credit_report(request: Request, uscc: str, purpose: str, lang: str = "zh"):
         code = authorised(request, uscc, purpose)
         bank = request.state.bank
-        view = credit_view(code)
-        if view["registry"] is None:
-            raise HTTPException(404, f"{code} is not in the marts")
+        build = request.state.build
+        view = json.loads(credit_view(build, code))
+        panels = {k: json.loads(v) for k, v in build.query("report_panels", code)[0].items()}
+        today = datetime.now(UTC).date().isoformat()
+        registry = view["registry"]
+        peers = build.document("peer_months", registry["industry_section"], registry["size_class"])
         data = {
             **view,
+            **panels,
             "bank_id": bank.id,
             "bank_name": bank.name,
             "purpose": purpose,
-            "months": marts.query("months", code),
-            "peers": marts.query("peer_months", code, code),
-            "public_records": marts.query("public_records", code),
-            "offers": marts.query("offers", code, code),
-            "own_repayment": marts.query("own_repayment_months", bank.id, code),
+            "peers": json.loads(peers or "[]"),
+            "public_records": report.shown_records(panels["public_records"], today),
+            "own_repayment": build.query("own_repayment_months", bank.id, code),
             "queries": store.queries_of(code),
-            "reasons": marts.query(
-                "reasons", *[(view["score"] or {}).get(f"reason_code_{i}") for i in (1, 2, 3)]
-            ),
         }
         return HTMLResponse(report.render(data, "en" if lang == "en" else "zh"))
 
@@ -366,5 +376,18 @@ def create_app(cfg: ServiceSettings) -> FastAPI:
             request.state.bank = bank
             return response
         return HTMLResponse(report.login_page())
+
+    if assets.check(SWAGGER_UI.name):  # else a warning naming `make install`; /docs is blank
+        app.mount(SWAGGER_UI_PATH, StaticFiles(directory=SWAGGER_UI.folder))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{SWAGGER_UI_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI_PATH}/favicon-32x32.png",
+        )
 
     return app

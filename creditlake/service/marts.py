@@ -18,27 +18,13 @@ import duckdb
 # What one enterprise's shared credit view and a bank's own book read. Every query is fixed;
 # the only inputs are bound parameters (a bank never sends SQL).
 QUERIES = {
-    "registry": "select * exclude (registry_updated_at) from marts.dim_enterprise where uscc = ?",
-    "score": "select * exclude (_built_at) from marts.fct_credit_score where uscc = ? "
-    "order by month desc limit 1",
-    "score_history": "select period, score, grade from marts.fct_credit_score where uscc = ? "
-    "order by month desc limit 24",
-    "indicators": "select * exclude (_built_at) from marts.fct_credit_indicators where uscc = ? "
-    "order by month desc limit 1",
-    "warnings": "select * exclude (_built_at, affected_loan_ids, affected_loans, affected_exposure) "
-    "from marts.fct_risk_warnings where uscc = ? order by first_seen_month desc, signal",
-    "offers": "select * from marts.fct_credit_line_offers where uscc = ? "
-    "and month = (select max(month) from marts.fct_credit_line_offers where uscc = ?) "
-    "order by product_id",
-    # repayment behaviour across banks, as a bureau shows it: no bank is named
-    "repayment_summary": """
-        select count(distinct bank_id) as banks, count(distinct bank_id || '/' || loan_id) as loans,
-               sum(exposure) filter (where month = (select max(month) from marts.fct_loan_month))
-                   as current_exposure,
-               max(days_past_due) as worst_days_past_due_ever,
-               count(distinct bank_id || '/' || loan_id) filter (where days_past_due >= 90)
-                   as loans_ever_90_plus
-        from marts.fct_loan_month where uscc = ?""",
+    # documents the build assembled once (models/marts/serving): a point lookup each
+    "credit_view": "select credit_view from marts.srv_credit_view where uscc = ?",
+    "report_panels": "select months, offers, public_records from marts.srv_report_panels "
+    "where uscc = ?",
+    "offers": "select offers from marts.srv_report_panels where uscc = ?",
+    "peer_months": "select peer_months from marts.srv_peer_months "
+    "where industry_section = ? and size_class = ?",
     "own_loans": """
         select * exclude (_built_at) from marts.fct_loan_month
         where bank_id = ? and uscc = ? order by loan_id, month desc""",
@@ -61,38 +47,46 @@ QUERIES = {
             where bank_id = ? and exposure > 0
               and month = (select max(month) from marts.fct_loan_month where bank_id = ?))
         order by level desc, first_seen_month desc, uscc""",
-    "months": """
-        select period, electricity_kwh, water_m3, declared_revenue, tax_paid, insured_headcount,
-               days_beyond_terms_paid
-        from marts.fct_enterprise_month where uscc = ? order by month desc limit 24""",
-    "peer_months": """
-        select m.period, median(m.electricity_kwh) as electricity_kwh, median(m.water_m3) as water_m3,
-               median(m.declared_revenue) as declared_revenue, median(m.tax_paid) as tax_paid
-        from marts.fct_enterprise_month as m
-        join marts.dim_enterprise as e using (uscc)
-        where e.industry_section = (select industry_section from marts.dim_enterprise where uscc = ?)
-          and e.size_class = (select size_class from marts.dim_enterprise where uscc = ?)
-          and m.month >= (select max(month) from marts.fct_enterprise_month) - interval 23 month
-        group by all order by m.period""",
-    "public_records": """
-        select record_type, started_on, ended_on, source, detail, amount, shown_until
-        from marts.fct_public_records
-        where uscc = ? and (shown_until is null or shown_until >= current_date)
-        order by started_on desc""",
-    "reasons": "select distinct reason_code, reason_text from reference.scorecard_bins "
-    "where reason_code in (?, ?, ?) order by reason_code",
     "prospects": "select * from marts.rpt_prospects order by cluster_type, cluster_id, rank_in_cluster",
 }
+
+
+class Build:
+    """One published build, read through its own locked-down connection. A request reads all
+    its rows from one Build, so it never sees half of two builds."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stamp: tuple[int, int]):
+        self._con = con
+        self._cursors = threading.local()  # one per thread, kept: `USE build` costs a lookup's time
+        self.id = f"{stamp[0]}:{stamp[1]}"  # the file's inode and time, for the audit params
+
+    def query(self, name: str, *params) -> list[dict]:
+        return self._run(name, params, lambda rel: [
+            dict(zip([d[0] for d in rel.description], row, strict=True)) for row in rel.fetchall()
+        ])  # fmt: skip
+
+    def document(self, name: str, *params) -> str | None:
+        """The JSON document a serving mart holds for `params`, as text, or None."""
+        return self._run(name, params, lambda rel: (rel.fetchone() or [None])[0])
+
+    def _run(self, name: str, params: tuple, fetch):
+        cur = getattr(self._cursors, "cursor", None)
+        if cur is None:
+            cur = self._cursors.cursor = self._con.cursor()
+            cur.execute("USE build")  # a cursor starts in the in-memory database
+        return fetch(cur.execute(QUERIES[name], params))
 
 
 class Marts:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._build: Build | None = None
         self._stamp: tuple[int, int] | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
+    def current(self) -> Build:
+        """The newest published build (opened once; the previous one closes with its last
+        reader)."""
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -111,23 +105,8 @@ class Marts:
                 # nothing but the tables of this file: no files, no extensions, no settings
                 con.execute("SET enable_external_access = false")
                 con.execute("SET lock_configuration = true")
-                self._con, self._stamp = con, stamp  # the old build closes with its last cursor
-            return self._con
-
-    def query(self, name: str, *params) -> list[dict]:
-        cur = self._connection().cursor()
-        cur.execute("USE build")  # a cursor starts in the in-memory database
-        try:
-            rel = cur.execute(QUERIES[name], params)
-            columns = [d[0] for d in rel.description]
-            return [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
-        finally:
-            cur.close()
-
-    def build(self) -> str:
-        """Which build answers: the published file's inode and time, for the audit params."""
-        self._connection()
-        return f"{self._stamp[0]}:{self._stamp[1]}"
+                self._build, self._stamp = Build(con, stamp), stamp
+            return self._build
 
 
 class MartsUnavailable(RuntimeError):

@@ -63,6 +63,45 @@ REGISTRY_FIELDS = [
     ("status", ("登记状态", "Status")),
     ("address", ("住所", "Address")),
 ]
+# the column headers of the report's tables
+COLUMNS = {
+    "record_type": ("记录类型", "Record type"),
+    "started_on": ("开始日期", "Started"),
+    "ended_on": ("结束日期", "Ended"),
+    "source": ("来源", "Source"),
+    "detail": ("详情", "Detail"),
+    "amount": ("金额 (元)", "Amount (CNY)"),
+    "shown_until": ("展示至", "Shown until"),
+    "signal": ("信号", "Signal"),
+    "level": ("级别", "Level"),
+    "status": ("状态", "Status"),
+    "first_seen_month": ("首次出现", "First seen"),
+    "last_seen_month": ("最近出现", "Last seen"),
+    "metric": ("指标", "Metric"),
+    "evidence_first_value": ("首次取值", "First value"),
+    "evidence_last_value": ("最近取值", "Last value"),
+    "amber_threshold": ("黄色阈值", "Amber threshold"),
+    "red_threshold": ("红色阈值", "Red threshold"),
+    "product_id": ("产品编号", "Product"),
+    "product_type": ("产品类型", "Product type"),
+    "grade": ("等级", "Grade"),
+    "decision": ("决策", "Decision"),
+    "suggested_line": ("建议额度 (元)", "Suggested line (CNY)"),
+    "offer_status": ("授信状态", "Offer status"),
+    "period": ("月份", "Month"),
+    "exposure": ("敞口 (元)", "Exposure (CNY)"),
+    "days_past_due": ("逾期天数", "Days past due"),
+    "banks": ("机构数", "Banks"),
+    "loans": ("贷款笔数", "Loans"),
+    "current_exposure": ("当前敞口 (元)", "Current exposure (CNY)"),
+    "worst_days_past_due_ever": ("历史最长逾期天数", "Worst days past due"),
+    "loans_ever_90_plus": ("曾逾期90天以上笔数", "Loans ever 90+ days past due"),
+    "at": ("查询时间", "Time"),
+    "bank_id": ("查询机构", "Institution"),
+    "purpose": ("查询原因", "Purpose"),
+    "endpoint": ("查询内容", "Endpoint"),
+    "outcome": ("结果", "Outcome"),
+}
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC",sans-serif;margin:2em;color:#222}
 h1{font-size:1.6em;border-bottom:3px solid #1f4e79}h2{font-size:1.15em;color:#1f4e79;margin-top:1.6em}
@@ -70,6 +109,12 @@ table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #bbb;padding
 th{background:#eef3f8}.chart{display:inline-block;margin:0 1em 1em 0}.muted{color:#777}
 @media print{body{margin:1cm}section{page-break-inside:avoid}}
 """
+
+
+def shown_records(records: list[dict], today: str) -> list[dict]:
+    """The public records a report made on `today` (ISO date) shows: those that stand, and those
+    that ended less than 5 years ago (shown_until, set by fct_public_records)."""
+    return [r for r in records if r["shown_until"] is None or r["shown_until"] >= today]
 
 
 def _t(key: str, lang: str) -> str:
@@ -87,7 +132,7 @@ def _fmt(value) -> str:
 def _table(rows: list[dict], columns: list[str], lang: str) -> str:
     if not rows:
         return f'<p class="muted">{_t("none", lang)}</p>'
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{COLUMNS[c][0 if lang == 'zh' else 1]}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>"
         for r in rows
@@ -99,11 +144,12 @@ def line_chart(title: str, labels: list[str], series: list[tuple[str, str, list]
     """An inline SVG line chart: `series` of (name, colour, values), None for a gap."""
     width, height, pad = 360, 160, 30
     values = [float(v) for _, _, vs in series for v in vs if v is not None]
-    top = max(values) if values else 1.0
-    top = top if top > 0 else 1.0
+    # the axis spans zero and every value: days beyond terms go below zero (paid early)
+    bottom, top = min([0.0, *values]), max([0.0, *values])
+    top = top if top > bottom else bottom + 1.0
     n = max(len(labels), 2)
     x = lambda i: pad + i * (width - 2 * pad) / (n - 1)  # noqa: E731
-    y = lambda v: height - pad - float(v) / top * (height - 2 * pad)  # noqa: E731
+    y = lambda v: height - pad - (float(v) - bottom) / (top - bottom) * (height - 2 * pad)  # noqa: E731
     lines = []
     for name, colour, vs in series:
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vs) if v is not None)
@@ -120,7 +166,7 @@ def line_chart(title: str, labels: list[str], series: list[tuple[str, str, list]
         f'<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{escape(title)}</title>"
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
+        f'<line x1="{pad}" y1="{y(0):.1f}" x2="{width - pad}" y2="{y(0):.1f}" stroke="#999"/>'
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#999"/>'
         + "".join(lines)
         + f'<text x="{pad}" y="{height - 8}" font-size="10">{escape(first)}</text>'

@@ -158,6 +158,19 @@ def test_data_docs_index_is_built(shared_warehouse):
     assert "creditlake.penalties" in html
 
 
+def test_data_docs_without_the_vendored_assets_still_build_and_say_why(
+    shared_warehouse, monkeypatch, tmp_path, caplog
+):
+    from creditlake.core import assets
+
+    monkeypatch.setattr(assets, "ROOT", tmp_path / "not-installed")
+    validate("penalties", make_batch("penalties", [good_record("penalties", 2)]).table, AS_OF)
+    html = build_data_docs().read_text()
+    assert "browser assets not vendored" in caplog.text and "make install" in caplog.text
+    assert "https://code.jquery.com/" in html  # GX's CDN links kept: online, the page works
+    assert "dataContextId" not in html  # the logo, which names the context, goes all the same
+
+
 def test_large_batches_validate_in_chunks_with_the_same_verdict(shared_warehouse, monkeypatch):
     import creditlake.expectations.validation as validation
 

@@ -1,25 +1,13 @@
-"""A world lent by two banks, built to marts once per session, and the real service over it:
-uvicorn on a loopback port, the bank file and the embedded audit store in a temporary folder."""
+"""The real service over the two-bank marts (tests/conftest.py):
+uvicorn on a loopback port, the bank file and the embedded audit store in a temporary folder;
+the browser tests' chromium page."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
-from dbtworld import environment, ingest_world
-from service_world import BANKS, start_service
-
-
-@pytest.fixture(scope="session")
-def two_bank_marts(tmp_path_factory) -> Path:
-    from creditlake.transform import build
-
-    root = tmp_path_factory.mktemp("two-banks")
-    _, env = ingest_world(root, banks=BANKS)
-    with environment(env):
-        result = build(show_progress=False)
-    return result.published_db
+from browser import loopback_browser
+from service_world import start_service
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +27,11 @@ def service(two_bank_marts, tmp_path_factory):
     svc, server = start_service(tmp_path_factory.mktemp("service"), two_bank_marts)
     yield svc
     server.should_exit = True
+
+
+@pytest.fixture
+def browser_page(tmp_path_factory):
+    """A chromium page allowed the loopback only, and the test's traffic (tests/browser.py):
+    a fresh profile per test, so no cache hides a request."""
+    with loopback_browser(tmp_path_factory.mktemp("chromium-profile")) as (page, traffic):
+        yield page, traffic

@@ -4,23 +4,12 @@ path, no browser download), signed in as a bank through the login link the demo 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import pytest
+from browser import needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECTIONS = [
     "header",
     "identity",
@@ -34,39 +23,7 @@ SECTIONS = [
     "queries",
 ]
 
-pytestmark = [
-    pytest.mark.slow,
-    # on a developer's machine without it, skipped; CI (.ci/run installs it) never skips
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="needs Debian's chromium: apt-get install chromium fonts-noto-cjk",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser_page(tmp_path_factory):
-    from playwright import sync_api as playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with playwright.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        outside: list[str] = []
-
-        def only_loopback(route):
-            host = urlparse(route.request.url).hostname
-            if host not in ("127.0.0.1", "localhost"):
-                outside.append(route.request.url)
-                return route.abort()
-            return route.continue_()
-
-        context.route("**/*", only_loopback)
-        page = context.new_page()
-        yield page, outside
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 def _sign_in(page, service, bank: str, target: str) -> None:
@@ -76,7 +33,7 @@ def _sign_in(page, service, bank: str, target: str) -> None:
 def test_the_report_shows_every_section_with_data_and_its_charts_drawn(
     browser_page, service, shared_enterprise, tmp_path
 ):
-    page, outside = browser_page
+    page, traffic = browser_page
     letter = hashlib.sha256(b"browser test letter").hexdigest()
     service.post(
         "bank_a",
@@ -116,6 +73,15 @@ def test_the_report_shows_every_section_with_data_and_its_charts_drawn(
         assert lines.count() == 2  # the enterprise and its peers
         box = lines.first.bounding_box()
         assert box and box["width"] > 100  # drawn across the chart, not a point
+    # every line stays inside its chart, negative values (days beyond terms: paid early) too
+    for svg in page.locator("svg").all():
+        frame = svg.bounding_box()
+        for line in svg.locator("polyline.series").all():
+            box = line.bounding_box()
+            assert (
+                frame["y"] - 1 <= box["y"]
+                and box["y"] + box["height"] <= frame["y"] + frame["height"] + 1
+            )
     # Chinese labels render in a CJK font: a heading's glyphs are as wide as a CJK font makes them
     width = page.locator("#summary h2").evaluate("e => e.getBoundingClientRect().width")
     assert width > 40
@@ -124,13 +90,13 @@ def test_the_report_shows_every_section_with_data_and_its_charts_drawn(
         f"{service.url}/report/{shared_enterprise}?purpose=loan_application&lang=en"
     )
     assert english.status == 200 and "Enterprise credit report" in page.title()
-    assert outside == []
+    assert traffic.outside() == []
 
 
 def test_an_unauthorised_report_shows_the_403_page(browser_page, service, two_bank_marts):
     import duckdb
 
-    page, outside = browser_page
+    page, traffic = browser_page
     with duckdb.connect(str(two_bank_marts), read_only=True) as con:
         (stranger,) = con.execute(
             "select uscc from marts.dim_enterprise order by uscc desc limit 1"
@@ -139,4 +105,4 @@ def test_an_unauthorised_report_shows_the_403_page(browser_page, service, two_ba
     assert page.locator("#refusal").is_visible()
     assert "403" in page.title()
     assert "no active authorisation" in page.locator("#refusal").inner_text()
-    assert outside == []
+    assert traffic.outside() == []
