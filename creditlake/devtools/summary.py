@@ -85,6 +85,12 @@ def marts_counts() -> tuple[dict[str, int], list[tuple]]:
     return counts, warnings
 
 
+def _mart_tables(con) -> set[str]:
+    """The marts a published copy holds (an older build may lack the newer ones)."""
+    sql = "select table_name from information_schema.tables where table_schema = 'marts'"
+    return {t for (t,) in con.execute(sql).fetchall()}
+
+
 def quality_counts() -> tuple[list[tuple], list[tuple]]:
     """From the published marts: reference orphans per kind (rpt_reference_orphans, kinds with
     any) and validation's observations per rule and field over all batches (fct_ingest_observations)."""
@@ -94,12 +100,7 @@ def quality_counts() -> tuple[list[tuple], list[tuple]]:
     if not path.exists():
         return [], []
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = {
-            t
-            for (t,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        }
+        tables = _mart_tables(con)
         orphans = (
             con.execute(
                 "select kind, orphan_rows, child_rows, orphan_share, threshold from marts.rpt_reference_orphans "
@@ -117,6 +118,30 @@ def quality_counts() -> tuple[list[tuple], list[tuple]]:
             else []
         )
     return orphans, observed
+
+
+def monitoring_rows() -> tuple[list[tuple], list[tuple]]:
+    """The score's monitoring marts, newest first: stability (period, scored, psi, stability)
+    of the last 6 months, and performance (period, borrowers, default rate, AUC, KS) of the
+    last 6 cohorts whose 12 months of outcomes have matured."""
+    import duckdb
+
+    path = published_db()
+    if not path.exists():
+        return [], []
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = _mart_tables(con)
+        if not {"rpt_score_stability", "rpt_score_performance"} <= tables:
+            return [], []  # marts built before the monitoring marts
+        stability = con.execute(
+            "select period, scored, psi, stability from marts.rpt_score_stability "
+            "order by month desc limit 6"
+        ).fetchall()
+        performance = con.execute(
+            "select period, borrowers, default_rate_12m, auc, ks from marts.rpt_score_performance "
+            "where mature order by month desc limit 6"
+        ).fetchall()
+    return stability, performance
 
 
 def print_summary(
@@ -182,6 +207,22 @@ def print_summary(
     for signal, level, n in warnings:
         w.add_row(str(signal), str(level), f"{n:,}")
     console.print(w)
+
+    stability, performance = monitoring_rows()
+    cell = lambda v: "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    m = Table(
+        "month", "scored", "PSI", "stability", title="the score's stability (rpt_score_stability)"
+    )
+    for row in stability:
+        m.add_row(*map(cell, row))
+    console.print(m)
+    f = Table(
+        "cohort", "borrowers", "default rate 12m", "AUC", "KS",
+        title="the score's ranking, cohorts with 12 months of outcomes (rpt_score_performance)",
+    )  # fmt: skip
+    for row in performance:
+        f.add_row(*map(cell, row))
+    console.print(f)
 
     alerts = Counter((a.kind, a.level) for a in read_alerts())
     if alerts:

@@ -1,4 +1,5 @@
-"""Alerts data engineers see: failed tasks, held batches and sources past their freshness SLA.
+"""Alerts data engineers see: failed tasks, held batches, sources past their freshness SLA,
+and a score whose population shifted.
 
 Each alert is logged at ERROR/WARNING (visible in the task log and the Airflow UI) and
 appended as one JSON line to WAREHOUSE/ops/alerts.jsonl, the file the runbook and the demo
@@ -34,7 +35,7 @@ DEFAULT_FRESHNESS_SLA = {
 
 @dataclass
 class Alert:
-    kind: str  # "task_failed" | "batch_held" | "freshness_breach"
+    kind: str  # "task_failed" | "batch_held" | "freshness_breach" | "score_drift"
     level: str  # "error" | "warning"
     subject: str  # dag.task, or platform/dataset
     message: str
@@ -127,3 +128,25 @@ def freshness_breaches(state: dict, sla: timedelta, now: datetime) -> dict[str, 
                 f"(SLA {hours(sla)}): held batches waiting for review?"
             )
     return breaches
+
+
+def check_score_drift(db: Path) -> Alert | None:
+    """A score_drift warning when the newest month of the published marts' rpt_score_stability
+    says the score's population shifted (PSI above 0.25, the mart's own rule)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        newest = con.execute(
+            "select period, psi, stability, scored from marts.rpt_score_stability "
+            "where psi is not null order by month desc limit 1"
+        ).fetchone()
+    if newest is None or newest[2] != "shifted":
+        return None
+    period, psi, _, scored = newest
+    return raise_alert(
+        "score_drift",
+        "warning",
+        f"rpt_score_stability/{period}",
+        f"the score's population shifted in {period}: PSI {psi:.2f} against the month before "
+        f"({scored} enterprises); see rpt_characteristic_stability for the characteristics that moved",
+    )

@@ -44,7 +44,15 @@ def transform_dag():
             ):  # a missing setting (PII key, catalog) is not fixed by a retry
                 return summarise_build(build(show_progress=False))
 
-        dbt_build()
+        @task
+        def check_score_stability(build: dict) -> str:
+            from creditlake.orchestration.alerts import check_score_drift
+            from creditlake.transform import published_db
+
+            alert = check_score_drift(published_db())
+            return alert.message if alert else "the score's population is stable"
+
+        check_score_stability(dbt_build())
 
     return transform_dbt()
 

@@ -102,6 +102,65 @@ COLUMNS = {
     "endpoint": ("查询内容", "Endpoint"),
     "outcome": ("结果", "Outcome"),
 }
+# the codes the marts hold, as a bank's reader says them (a code not listed shows as it is)
+CODES = {
+    "enterprise_type": {
+        "limited_company": ("有限责任公司", "Limited company"),
+        "sole_proprietorship": ("个人独资企业", "Sole proprietorship"),
+        "partnership": ("合伙企业", "Partnership"),
+        "individual_business": ("个体工商户", "Individual business"),
+    },
+    "size_class": {
+        "micro": ("微型", "Micro"),
+        "small": ("小型", "Small"),
+        "medium": ("中型", "Medium"),
+        "large": ("大型", "Large"),
+    },
+    "status": {  # registration and warning status share the column name
+        "active": ("存续", "Active"),
+        "suspended": ("停业", "Suspended"),
+        "revoked": ("吊销", "Revoked"),
+        "cancelled": ("注销", "Cancelled"),
+        "new": ("新增", "New"),
+        "ongoing": ("持续", "Ongoing"),
+        "resolved": ("已解除", "Resolved"),
+    },
+    "decision": {
+        "approve": ("通过", "Approve"),
+        "refer": ("人工复核", "Refer"),
+        "decline": ("拒绝", "Decline"),
+    },
+    "level": {"red": ("红色", "Red"), "amber": ("黄色", "Amber")},
+    "offer_status": {
+        "offered": ("可授信", "Offered"),
+        "declined_by_score": ("评分未通过", "Declined by score"),
+        "not_in_core_chain": ("非核心企业链上企业", "Not in a core enterprise's chain"),
+        "no_basis_data": ("缺少测算数据", "No data to base a line on"),
+        "below_product_minimum": ("低于产品最低额度", "Below the product's minimum"),
+    },
+    "record_type": {
+        "penalty": ("行政处罚", "Administrative penalty"),
+        "abnormal_operation": ("经营异常名录", "Abnormal operations list"),
+        "dishonest_debtor": ("失信被执行人", "Dishonest judgment debtor"),
+        "tax_arrear": ("欠税", "Tax arrears"),
+    },
+    "purpose": {
+        "loan_application": ("贷款审批", "Loan application"),
+        "post_loan_management": ("贷后管理", "Post-loan management"),
+        "guarantee_review": ("担保资格审查", "Guarantee review"),
+        "account_opening": ("开户及业务关系", "Account opening"),
+        "other": ("其他", "Other"),
+    },
+    "outcome": {
+        "ok": ("成功", "Answered"),
+        "forbidden": ("未获授权", "Not authorised"),
+        "bad_request": ("请求有误", "Bad request"),
+        "unauthenticated": ("未认证", "Not signed in"),
+        "rate_limited": ("超出频率", "Rate limited"),
+        "unavailable": ("暂不可用", "Unavailable"),
+        "error": ("出错", "Error"),
+    },
+}
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC",sans-serif;margin:2em;color:#222}
 h1{font-size:1.6em;border-bottom:3px solid #1f4e79}h2{font-size:1.15em;color:#1f4e79;margin-top:1.6em}
@@ -129,12 +188,18 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _cell(column: str, value, lang: str) -> str:
+    """A value as the report prints it: a code in words, a number with separators."""
+    label = CODES.get(column, {}).get(value)
+    return label[0 if lang == "zh" else 1] if label else _fmt(value)
+
+
 def _table(rows: list[dict], columns: list[str], lang: str) -> str:
     if not rows:
         return f'<p class="muted">{_t("none", lang)}</p>'
     head = "".join(f"<th>{COLUMNS[c][0 if lang == 'zh' else 1]}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(_cell(c, r.get(c), lang))}</td>" for c in columns) + "</tr>"
         for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -203,7 +268,7 @@ def render(data: dict, lang: str = "zh") -> str:
     reg, score, ind = data["registry"], data["score"] or {}, data["indicators"] or {}
     months = sorted(data["months"], key=lambda r: r["period"])
     identity = "".join(
-        f"<tr><th>{label[0 if lang == 'zh' else 1]}</th><td>{escape(_fmt(reg.get(k)))}</td></tr>"
+        f"<tr><th>{label[0 if lang == 'zh' else 1]}</th><td>{escape(_cell(k, reg.get(k), lang))}</td></tr>"
         for k, label in REGISTRY_FIELDS
     )
     reasons = ", ".join(
@@ -221,7 +286,7 @@ def render(data: dict, lang: str = "zh") -> str:
     summary = (
         f"<table><tr><th>{_t('score', lang)}</th><td>{_fmt(score.get('score'))}</td>"
         f"<th>{_t('grade', lang)}</th><td>{_fmt(score.get('grade'))}</td>"
-        f"<th>{_t('decision', lang)}</th><td>{_fmt(score.get('decision'))}</td>"
+        f"<th>{_t('decision', lang)}</th><td>{_cell('decision', score.get('decision'), lang)}</td>"
         f"<th>{_t('data_depth', lang)}</th><td>{_fmt(reg.get('data_depth_grade'))}</td></tr>"
         f"<tr><th>{_t('reasons', lang)}</th><td colspan=7>{reasons or '—'}</td></tr></table>"
     )
@@ -330,7 +395,7 @@ def render(data: dict, lang: str = "zh") -> str:
         f"<table><tr><th>{_t('report_id', lang)}</th><td>{uuid.uuid4()}</td>"
         f"<th>{_t('generated', lang)}</th><td>{datetime.now(UTC).isoformat(timespec='seconds')}</td></tr>"
         f"<tr><th>{_t('bank', lang)}</th><td>{escape(data['bank_name'])} ({escape(data['bank_id'])})</td>"
-        f"<th>{_t('purpose', lang)}</th><td>{escape(data['purpose'])}</td></tr></table>"
+        f"<th>{_t('purpose', lang)}</th><td>{escape(_cell('purpose', data['purpose'], lang))}</td></tr></table>"
     )
     body = "".join(
         f'<section id="{key}"><h2>{_t(key, lang)}</h2>{html}</section>' for key, html in sections

@@ -13,7 +13,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 OUT = PROJECT.parent / "docs" / "data-dictionary.md"
 ORDER = [
     "identity", "customer", "credit", "product", "risk", "portfolio", "acquisition", "quality",
-    "serving",
+    "monitoring", "serving",
 ]  # fmt: skip
 
 INTRO = """# Data dictionary: the marts

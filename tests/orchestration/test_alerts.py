@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from creditlake.orchestration.alerts import (
     alerts_file,
+    check_score_drift,
     freshness_breaches,
     freshness_sla,
     on_task_failure,
@@ -59,3 +60,27 @@ def test_failure_callback_writes_a_visible_alert():
     )
     assert "tax platform down" in alert.message
     assert json.loads(alerts_file().read_text())["kind"] == "task_failed"
+
+
+def test_a_shifted_score_population_raises_score_drift_and_a_stable_one_does_not(tmp_path):
+    import duckdb
+
+    db = tmp_path / "creditlake.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.rpt_score_stability as select * from (values "
+            "(date '2026-01-01', '2026-01', 900, null, null), "
+            "(date '2026-02-01', '2026-02', 910, 0.04, 'stable')) "
+            "as t(month, period, scored, psi, stability)"
+        )
+    assert check_score_drift(db) is None
+    assert read_alerts() == []
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into marts.rpt_score_stability values (date '2026-03-01', '2026-03', 905, 0.31, 'shifted')"
+        )
+    alert = check_score_drift(db)
+    assert alert and alert.kind == "score_drift" and alert.level == "warning"
+    assert "2026-03" in alert.message and "0.31" in alert.message
+    assert [a.kind for a in read_alerts()] == ["score_drift"]
