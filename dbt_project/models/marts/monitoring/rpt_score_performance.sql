@@ -1,37 +1,15 @@
 {# How well the score ranked the risk, per month it was given (a cohort), as outcomes mature:
-   the population is the enterprises with a loan outstanding and none 90+ days past due at
-   that month end; the outcome, 90+ days past due on any loan in the 12 months after. AUC is
-   the chance a borrower that did not default scored above one that did (ties half); KS the
-   largest gap between the two groups' score distributions. Mature once the loan book reaches
-   12 months past the cohort; before that the figures are for the defaults so far. #}
+   the population is the borrowers performing at that month end, the outcome their default
+   within 12 months (fct_borrower_outcomes). AUC is the chance a borrower that did not default
+   scored above one that did (ties half); KS the largest gap between the two groups' score
+   distributions. Mature once the loan book reaches 12 months past the cohort; before that the
+   figures are for the defaults so far. #}
 
-with book as (
-    select uscc, month, sum(exposure) as exposure, max(days_past_due) as days_past_due
-    from {{ ref('fct_loan_month') }}
-    group by uscc, month
-),
-
-latest as (
-    select max(month) as month from book
-),
-
-population as (
-    select
-        s.month,
-        s.scorecard_version,
-        s.uscc,
-        s.score,
-        exists(
-            select 1 from book as later
-            where
-                later.uscc = s.uscc
-                and later.month > s.month
-                and later.month <= s.month + interval 12 month
-                and later.days_past_due >= 90
-        ) as defaulted
+with population as (
+    select s.month, s.scorecard_version, s.uscc, s.score, o.defaulted_12m as defaulted, o.mature
     from {{ ref('fct_credit_score') }} as s
-    join book as b on s.uscc = b.uscc and s.month = b.month
-    where b.exposure > 0 and b.days_past_due < 90
+    join {{ ref('fct_borrower_outcomes') }} as o on s.uscc = o.uscc and s.month = o.month
+    where o.performing
 ),
 
 ranked as (
@@ -49,7 +27,8 @@ cohorts as (
         scorecard_version,
         count(*) as borrowers,
         count(*) filter (where defaulted) as defaulted_12m,
-        sum(score_rank) filter (where not defaulted) as good_rank_sum
+        sum(score_rank) filter (where not defaulted) as good_rank_sum,
+        bool_and(mature) as mature
     from ranked
     group by month, scorecard_version
 ),
@@ -84,7 +63,7 @@ select
     c.borrowers,
     c.defaulted_12m,
     c.defaulted_12m / c.borrowers as default_rate_12m,
-    c.month + interval 12 month <= (select month from latest) as mature,
+    c.mature,
     case
         when c.defaulted_12m > 0 and c.borrowers > c.defaulted_12m
             then
