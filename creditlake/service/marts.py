@@ -58,7 +58,8 @@ class Build:
     def __init__(self, con: duckdb.DuckDBPyConnection, stamp: tuple[int, int]):
         self._con = con
         self._cursors = threading.local()  # one per thread, kept: `USE build` costs a lookup's time
-        self.id = f"{stamp[0]}:{stamp[1]}"  # the file's inode and time, for the audit params
+        self.stamp = stamp  # the file's inode and modification time
+        self.id = f"{stamp[0]}:{stamp[1]}"  # for the audit params
 
     def query(self, name: str, *params) -> list[dict]:
         return self._run(name, params, lambda rel: [
@@ -82,7 +83,6 @@ class Marts:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._build: Build | None = None
-        self._stamp: tuple[int, int] | None = None
 
     def current(self) -> Build:
         """The newest published build (opened once; the previous one closes with its last
@@ -95,7 +95,7 @@ class Marts:
             ) from None
         stamp = (st.st_ino, st.st_mtime_ns)
         with self._lock:
-            if stamp != self._stamp:
+            if self._build is None or stamp != self._build.stamp:
                 # A database of its own per build, the file attached to it: duckdb.connect(path)
                 # would hand back the instance already open on that path, the previous build.
                 con = duckdb.connect(":memory:")
@@ -105,7 +105,7 @@ class Marts:
                 # nothing but the tables of this file: no files, no extensions, no settings
                 con.execute("SET enable_external_access = false")
                 con.execute("SET lock_configuration = true")
-                self._build, self._stamp = Build(con, stamp), stamp
+                self._build = Build(con, stamp)
             return self._build
 
 

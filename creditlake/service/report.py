@@ -176,8 +176,13 @@ def shown_records(records: list[dict], today: str) -> list[dict]:
     return [r for r in records if r["shown_until"] is None or r["shown_until"] >= today]
 
 
+def _say(words: tuple[str, str], lang: str) -> str:
+    """The (Chinese, English) pair's words in the report's language."""
+    return words[0 if lang == "zh" else 1]
+
+
 def _t(key: str, lang: str) -> str:
-    return LABELS[key][0 if lang == "zh" else 1]
+    return _say(LABELS[key], lang)
 
 
 def _fmt(value) -> str:
@@ -191,13 +196,13 @@ def _fmt(value) -> str:
 def _cell(column: str, value, lang: str) -> str:
     """A value as the report prints it: a code in words, a number with separators."""
     label = CODES.get(column, {}).get(value)
-    return label[0 if lang == "zh" else 1] if label else _fmt(value)
+    return _say(label, lang) if label else _fmt(value)
 
 
 def _table(rows: list[dict], columns: list[str], lang: str) -> str:
     if not rows:
         return f'<p class="muted">{_t("none", lang)}</p>'
-    head = "".join(f"<th>{COLUMNS[c][0 if lang == 'zh' else 1]}</th>" for c in columns)
+    head = "".join(f"<th>{_say(COLUMNS[c], lang)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(_cell(c, r.get(c), lang))}</td>" for c in columns) + "</tr>"
         for r in rows
@@ -268,7 +273,7 @@ def render(data: dict, lang: str = "zh") -> str:
     reg, score, ind = data["registry"], data["score"] or {}, data["indicators"] or {}
     months = sorted(data["months"], key=lambda r: r["period"])
     identity = "".join(
-        f"<tr><th>{label[0 if lang == 'zh' else 1]}</th><td>{escape(_cell(k, reg.get(k), lang))}</td></tr>"
+        f"<tr><th>{_say(label, lang)}</th><td>{escape(_cell(k, reg.get(k), lang))}</td></tr>"
         for k, label in REGISTRY_FIELDS
     )
     reasons = ", ".join(

@@ -22,16 +22,14 @@ edges as (
 ),
 
 banded as (
-    -- a score's band in the reference month's deciles: how many edges it reaches (0-9)
-    select m.month, 'actual' as side, len(list_filter(e.edges, lambda x: x <= s.score)) as band
+    -- a score's band in the reference month's deciles: how many edges it reaches (0-9), for
+    -- the month's scores (actual) and the reference month's (expected)
+    select m.month, sides.side, len(list_filter(e.edges, lambda x: x <= s.score)) as band
     from months as m
     join edges as e on m.reference_month = e.reference_month
-    join scores as s on m.month = s.month
-    union all
-    select m.month, 'expected' as side, len(list_filter(e.edges, lambda x: x <= s.score)) as band
-    from months as m
-    join edges as e on m.reference_month = e.reference_month
-    join scores as s on m.reference_month = s.month
+    cross join (values ('actual'), ('expected')) as sides (side)
+    join scores as s
+        on s.month = case sides.side when 'actual' then m.month else m.reference_month end
 ),
 
 shares as (
