@@ -13,6 +13,14 @@ DEFAULT_SEED, DEFAULT_ENTERPRISES, DEFAULT_MONTHS = 7, 2000, 24
 SEED = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes")
 ENTERPRISES = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises")
 MONTHS = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history")
+PROFILE = typer.Option(
+    "mix",
+    help="How distress shows across the feeds: headcount_first, tax_first, electricity_first, "
+    "supply_chain_first, fraud, sudden, or mix (every story, weighted)",
+)
+DEFAULT_RATE = typer.Option(
+    0.03, min=0.001, max=0.5, help="Annual share of borrowers that reach 90+ days past due"
+)
 
 
 @app.command()
@@ -30,6 +38,8 @@ def generate(
         help="Share of the real enterprises whose registry records are all broken (quarantined) "
         "while the other feeds' records naming them stay good, e.g. 0.05",
     ),
+    profile: str = PROFILE,
+    default_rate: float = DEFAULT_RATE,
 ) -> None:
     """Generate every dataset of the feed contract, the bank loan book and the planted truth."""
     from creditlake.simulator.generator import generate as run
@@ -40,6 +50,8 @@ def generate(
         enterprises=enterprises,
         months=months,
         quarantined_enterprises=quarantined_enterprises,
+        profile=profile,
+        default_rate=default_rate,
     )
 
 

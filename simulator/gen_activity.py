@@ -110,19 +110,28 @@ def utility(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.Tab
         by_section(WATER_INTENSITY, world.section)[f],
         by_section(ELECTRICITY_INTENSITY, world.section)[f],
     )
+    lost = world.plan.loss["electricity"][f, t]  # water follows the machines too
     consumption = np.maximum(
         1.0,
-        np.round(world.revenue[f, t] / 1000 * intensity * np.exp(rng.normal(0, 0.05, len(t))), 1),
+        np.round(
+            world.revenue[f, t]
+            * (1 - lost)
+            / 1000
+            * intensity
+            * np.exp(rng.normal(0, 0.05, len(t))),
+            1,
+        ),
     )
     price = np.where(water, 3.5 + (world.region[f] % 7) * 0.4, 0.55 + (world.region[f] % 11) * 0.03)
     billed = np.round(consumption * price * 100).astype(np.int64)
     due = gc.month_start(bill_month) + 19
     paid_on = gc.month_start(bill_month) + rng.integers(5, 19, len(t))
-    # Firms in distress pay late, then not at all.
-    troubled = world.distressed[f] & (t >= world.onset_t[f] + 1)
-    late = troubled & (rng.random(len(t)) < np.clip(0.3 + 0.1 * (t - world.onset_t[f]), 0, 0.9))
+    # A firm whose consumption fell (distress or a dip) often pays late, and in distress at
+    # last not at all; a few healthy firms pay a bill late now and then.
+    u = rng.random(len(t))
+    late = np.where(lost > 0.02, u < np.clip(0.15 + 1.2 * lost, 0, 0.9), u < 0.02)
     paid_on = np.where(late, due + rng.integers(10, 75, len(t)), paid_on)
-    unpaid = troubled & (t >= world.arrears_t[f]) & (rng.random(len(t)) < 0.35)
+    unpaid = (t >= world.plan.arrears_t["electricity"][f]) & (rng.random(len(t)) < 0.35)
     paid_ts = gc.uniform_seconds(rng, paid_on)
 
     def build(rows: np.ndarray) -> dict[str, pa.Array]:
@@ -150,16 +159,11 @@ def utility(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, pa.Tab
     return accounts.filter(pa.array(visible)), readings, identity
 
 
-def _rating(
-    rng, distressed_then: np.ndarray, core: np.ndarray, fragility: np.ndarray
-) -> np.ndarray:
-    n = len(distressed_then)
+def _rating(rng, troubled_then: np.ndarray, core: np.ndarray) -> np.ndarray:
+    n = len(troubled_then)
     healthy = rng.choice(5, n, p=[0.25, 0.53, 0.17, 0.04, 0.01])
-    fragile = rng.choice(5, n, p=[0.08, 0.42, 0.32, 0.13, 0.05])  # weaker firms file and pay worse
     troubled = rng.choice(5, n, p=[0.0, 0.25, 0.05, 0.45, 0.25])
-    return np.where(
-        distressed_then, troubled, np.where(core, 0, np.where(fragility > 1, fragile, healthy))
-    )
+    return np.where(troubled_then, troubled, np.where(core, 0, healthy))
 
 
 def taxpayers(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, np.ndarray]:
@@ -190,14 +194,13 @@ def taxpayers(world: World, cal: gc.Calendar, seed: int) -> tuple[pa.Table, np.n
             continue
         rated = np.flatnonzero(world.established_day < gc.day_number(f"{year}-07-01"))
         year_end_t = (year + 1) * 12 - cal.first_mi  # panel index of January after the year
-        distressed_then = world.distressed[rated] & (world.onset_t[rated] < year_end_t - 1)
+        # rated down once the firm's tax record turned (its story's tax lag) during the year
+        troubled_then = world.plan.turn_t["tax"][rated] < year_end_t - 1
         parts_firm.append(rated)
         parts_ts.append(
             gc.uniform_seconds(rng, np.full(len(rated), publish) + rng.integers(0, 10, len(rated)))
         )
-        parts_rating.append(
-            _rating(rng, distressed_then, world.is_core[rated], world.fragility[rated])
-        )
+        parts_rating.append(_rating(rng, troubled_then, world.is_core[rated]))
         parts_year.append(np.full(len(rated), year))
     firm, ts = np.concatenate(parts_firm), np.concatenate(parts_ts)
     rating, year = np.concatenate(parts_rating), np.concatenate(parts_year)
@@ -232,11 +235,14 @@ def tax_filings(
     quarter_end = (mi % 3 == 2)[None, :]
     ids = taxpayer_ids(world)
     limited = world.etype == 0
+    lost = world.plan.loss["tax"]
+    declared_monthly = world.revenue * (1 - lost)
     revenue_q = (
-        world.revenue
-        + np.concatenate([np.zeros((n, 1)), world.revenue[:, :-1]], 1)
-        + np.concatenate([np.zeros((n, 2)), world.revenue[:, :-2]], 1)
+        declared_monthly
+        + np.concatenate([np.zeros((n, 1)), declared_monthly[:, :-1]], 1)
+        + np.concatenate([np.zeros((n, 2)), declared_monthly[:, :-2]], 1)
     )
+    tax_arrears_t = world.plan.arrears_t["tax"]
     parts = []
     for tax_type, mask in (
         ("vat", world.active & (general[:, None] | quarter_end)),
@@ -245,7 +251,7 @@ def tax_filings(
         firm, t = _cells(mask)
         quarterly = (tax_type == "cit") | ~general[firm]
         revenue = (
-            np.where(quarterly, revenue_q[firm, t], world.revenue[firm, t])
+            np.where(quarterly, revenue_q[firm, t], declared_monthly[firm, t])
             * world.overdeclare_factor[firm]
         )
         revenue *= np.exp(rng.normal(0, 0.02, len(t)))
@@ -255,15 +261,14 @@ def tax_filings(
             rate = np.where(general[firm], 0.25 * 0.05, 0.05 * 0.05)
         declared = np.round(revenue * 100).astype(np.int64)
         payable = np.round(declared * rate).astype(np.int64)
-        in_arrears = world.distressed[firm] & (t >= world.arrears_t[firm])
+        in_arrears = t >= tax_arrears_t[firm]
         paid = np.where(
             in_arrears, np.round(payable * rng.uniform(0, 0.5, len(t))).astype(np.int64), payable
         )
         filed = gc.month_start(cal.first_mi + t + 1) + rng.integers(6, 14, len(t))
-        troubled = world.distressed[firm] & (t >= world.onset_t[firm])
-        filed = np.where(
-            troubled & (rng.random(len(t)) < 0.3), filed + rng.integers(15, 40, len(t)), filed
-        )
+        # late filing: often once declared revenue fell (distress or a dip), rarely otherwise
+        late = rng.random(len(t)) < np.where(lost[firm, t] > 0.02, 0.3, 0.02)
+        filed = np.where(late, filed + rng.integers(15, 40, len(t)), filed)
         ts = gc.uniform_seconds(rng, filed)
         keep = ts < cal.end_ts
         ts, firm, t, declared, payable, paid, filed = gc.in_time_order(
@@ -287,12 +292,13 @@ def tax_filings(
     filings = pa.concat_tables(parts)
 
     # Arrears: every firm in distress from its arrears month; a few healthy firms briefly.
-    troubled = np.flatnonzero(world.distressed & (world.arrears_t < T))
+    troubled = np.flatnonzero(world.distressed & (tax_arrears_t < T))
     healthy = np.flatnonzero(
         ~world.distressed & world.active[:, -1] & (rng.random(n) < 0.008 * cal.months / 12)
     )
     firm = np.concatenate([troubled, healthy])
-    t = np.concatenate([world.arrears_t[troubled], rng.integers(0, T, len(healthy))])
+    # arrears that began before the history are listed from its first month
+    t = np.concatenate([np.maximum(tax_arrears_t[troubled], 0), rng.integers(0, T, len(healthy))])
     firm, t = firm[world.active[firm, t]], t[world.active[firm, t]]
     since = gc.month_start(cal.first_mi + t + 1) + 15
     owed = np.round(
@@ -328,7 +334,7 @@ def ss_contributions(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
     firm, t = _cells(world.headcount > 0)
     wage_base = 3800 + (world.region % 13) * 250.0  # local contribution base, CNY per month
     due = np.round(world.headcount[firm, t] * wage_base[firm] * 0.28 * 100).astype(np.int64)
-    in_arrears = world.distressed[firm] & (t >= world.arrears_t[firm])
+    in_arrears = t >= world.plan.arrears_t["headcount"][firm]
     share = np.where(rng.random(len(t)) < 0.4, 0.0, rng.uniform(0.2, 0.7, len(t)))
     paid = np.where(in_arrears, np.round(due * share).astype(np.int64), due)
     month_after = gc.month_start(cal.first_mi + t + 1)

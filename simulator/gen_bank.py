@@ -2,8 +2,9 @@
 positions (month-end for the history, every business day for the future days).
 
 Days past due follow one rule everywhere: the age of the oldest installment due and not yet
-paid. A loan of a distressed firm first has one installment paid late (special mention),
-then stops paying: 90+ days past due 3-9 months after the firm's onset is the planted default.
+paid. A loan of a distressed firm first has one installment paid late (special mention,
+as its story says), then stops paying: 90+ days past due in the month gen_stories planned.
+Who borrows does not depend on the firm's future, nor does its product or its price.
 """
 
 from __future__ import annotations
@@ -84,30 +85,33 @@ def loan_book(
     rng = gc.rng_for(seed, "bank")
     products = load_products()
     n = world.n
-    onset_day = gc.month_start(cal.first_mi + np.maximum(world.onset_t, 0))
-    # Borrowers: distressed firms borrowed more often (that is how they reached the bank).
-    borrows = rng.random(n) < np.where(world.distressed, 0.75, 0.45)
-    second = borrows & ~world.distressed & (rng.random(n) < 0.25)
+    span = lambda t: np.clip(t, -24, cal.panel_months + 24)  # noqa: E731  (NEVER stays far off)
+    onset_day = gc.month_start(cal.first_mi + span(world.onset_t))
+    # Borrowers were chosen with the world, whatever their future (gen_stories.plan); a
+    # quarter of them hold a second loan.
+    borrows = world.plan.borrower
+    second = borrows & (rng.random(n) < 0.25)
     firm = np.concatenate([np.flatnonzero(borrows), np.flatnonzero(second)])
-    covering = np.concatenate([world.distressed[borrows], np.zeros(second.sum(), bool)])
+    # Every loan of a firm with a planned default runs across it: it stops paying at D - 90.
+    covering = world.distressed[firm]
     k = len(firm)
     product = _choose_products(rng, products, world.size[firm], world.core_of[firm] >= 0)
-    amortising = np.flatnonzero(products.monthly)
-    product = np.where(covering, amortising[rng.integers(0, len(amortising), k)], product)
+    monthly = products.monthly[product]
 
-    contract = (
-        cal.first_day
-        - 400
-        + (rng.random(k) * (cal.end_day - 10 - cal.first_day + 400)).astype(np.int64)
-    )
     term = rng.integers(np.maximum(products.min_term[product], 30), products.max_term[product] + 1)
-    # The covering loan of a distressed firm runs across its default: stops paying at D - 90.
-    default_target = onset_day[firm] + rng.integers(
-        90, 241, k
-    )  # + installment alignment: 3-9 months
-    contract = np.where(covering, default_target - 90 - rng.integers(60, 241, k), contract)
+    # Each loan is on the book at some month end of the history or after (so every borrower
+    # shows in the files, whatever its future).
+    opens_from = cal.first_day + 30 - term
+    contract = opens_from + (rng.random(k) * (cal.end_day - 10 - opens_from)).astype(np.int64)
+    # Default (90+ days past due) lands in the planned month: installments alignment adds < 1 month.
+    default_target = gc.month_start(cal.first_mi + span(world.plan.default_t[firm])) + rng.integers(
+        0, 5, k
+    )
+    amortising_contract = default_target - 90 - rng.integers(60, 241, k)
+    bullet_contract = default_target - 90 + rng.integers(0, 10, k) - term  # matures at D - 90
+    contract = np.where(covering, np.where(monthly, amortising_contract, bullet_contract), contract)
     term = np.where(
-        covering,
+        covering & monthly,
         np.minimum(
             default_target - contract + rng.integers(90, 541, k), products.max_term[product]
         ),
@@ -129,13 +133,8 @@ def loan_book(
     amount = np.clip(wanted, products.min_amount[product], products.max_amount[product]).astype(
         np.int64
     )
-    risk = np.clip(
-        rng.uniform(0, 0.6, k)
-        + np.where(world.size[firm] == 0, 0.25, 0)
-        + np.where(covering, 0.15, 0),
-        0,
-        1,
-    )
+    # Priced on what the bank can see (size), not on the firm's future.
+    risk = np.clip(rng.uniform(0, 0.6, k) + np.where(world.size[firm] == 0, 0.25, 0), 0, 1)
     rate = np.round(
         products.base_rate[product]
         + (products.max_rate[product] - products.base_rate[product]) * risk,
@@ -164,9 +163,13 @@ def loan_book(
     # first missed installment after which nothing is paid.
     first_due_after = lambda day: _first_index_at_or_after(due, loan_of, n_inst, day)  # noqa: E731
     missed_j = np.where(covering, first_due_after(default_target - 90), NO_DEFAULT)
+    # One installment paid late: at the onset for as many firms in distress as their story
+    # says (none in a sudden default), at random for 7% of the others.
     late_j = np.where(
         covering,
-        first_due_after(onset_day[firm]),
+        np.where(
+            rng.random(k) < world.plan.late_installment[firm], first_due_after(onset_day[firm]), -1
+        ),
         np.where(rng.random(k) < 0.07, rng.integers(1, 13, k), -1),
     )
     late_j = np.where((late_j >= missed_j) | (late_j > n_inst), -1, late_j)  # no such installment

@@ -1,9 +1,9 @@
-"""The simulated economy: enterprises, their identifiers, parks, supply chains and planted health.
+"""The simulated economy: enterprises, their identifiers, parks, supply chains and planted distress.
 
 `build_world` draws every enterprise attribute as a numpy column and the monthly activity
-panels (true revenue, health factor) that every feed is derived from, so the feeds agree
-with each other the way real ones do: a distressed firm's electricity, revenue, headcount,
-payments and loans all turn at its onset month.
+panels (revenue before distress, headcount) that every feed is derived from, so the feeds
+agree with each other the way real ones do; how and when distress shows in each feed is the
+firm's story (gen_stories): each feed applies its own loss panel.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from creditlake.core.reference import INDUSTRY_DIVISIONS_CSV
 from creditlake.core.uscc import ALPHABET, check_chars
 from creditlake.simulator import gen_common as gc
 from creditlake.simulator import gen_names as names
+from creditlake.simulator import gen_stories
 
 # Lunar new year's day 2015-2035: the Spring Festival shuts factories for weeks.
 SPRING_FESTIVAL = {
@@ -112,10 +113,7 @@ SIZE_SHARES = [0.62, 0.28, 0.08, 0.02]
 MONTHLY_REVENUE = [60_000, 600_000, 5_000_000, 40_000_000]  # median CNY per month by size class
 HEADCOUNT_RANGE = [(1, 9), (10, 99), (100, 299), (300, 3000)]
 TYPE_SHARES = [0.62, 0.07, 0.06, 0.25]  # order of ENTERPRISE_TYPES
-DISTRESS_RATE, OVERDECLARE_RATE, PARK_RATE = 0.08, 0.04, 0.30
-# Distress is not a coin toss: a latent fragility (thin growth, a poorer tax record) makes a
-# firm likelier to fall, and the slump is preceded by a mild drift, as in real portfolios.
-FRAGILITY_WEIGHT, PRE_ONSET_MONTHS, PRE_ONSET_DEPTH = 1.0, 6, 0.12
+PARK_RATE = 0.30
 
 
 def divisions() -> list[tuple[str, str]]:
@@ -149,16 +147,14 @@ class World:
     is_core: np.ndarray
     core_of: np.ndarray  # index of the core enterprise a member supplies, -1 if none
     chain_name: pa.Array  # per enterprise: its chain (core or member), null if none
-    fragility: np.ndarray  # latent weakness, N(0, 1): raises the chance of distress
+    plan: gen_stories.Plan  # stories, onsets, each feed's turn and loss, borrowers
     distressed: np.ndarray
-    onset_t: np.ndarray  # panel month of distress onset, -1 if none
-    arrears_t: np.ndarray
+    onset_t: np.ndarray  # panel month of distress onset (may precede the history), NEVER if none
     depth: np.ndarray
     overdeclares: np.ndarray
     overdeclare_factor: np.ndarray
     active: np.ndarray  # n x T: established by that month
-    health: np.ndarray  # n x T: 1 normally, falls to 1 - depth after onset
-    revenue: np.ndarray  # n x T: true monthly revenue, CNY
+    revenue: np.ndarray  # n x T: monthly revenue, CNY, before distress (each feed applies its loss)
     headcount: np.ndarray  # n x T: insured employees (0 = none)
 
     def core_distressed(self) -> np.ndarray:
@@ -295,7 +291,13 @@ def seasonality(cal: gc.Calendar, sections: np.ndarray) -> np.ndarray:
     return 1 - dip * share[None, :]
 
 
-def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
+def build_world(
+    cal: gc.Calendar,
+    seed: int,
+    n: int,
+    profile: str = gen_stories.DEFAULT_PROFILE,
+    default_rate: float = gen_stories.DEFAULT_RATE,
+) -> World:
     rng = gc.rng_for(seed, "enterprises")
     T = cal.panel_months
     size = rng.choice(4, n, p=SIZE_SHARES)
@@ -419,69 +421,27 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
         gc.nulls(n),
     )
 
-    # Planted health. Onsets spread so defaults (3-9 months later) mostly land in the history.
-    first_onset, last_onset = 6, max(7, cal.months - 3)
-    fragility = rng.normal(0, 1, n)
-    lift = np.exp(
-        FRAGILITY_WEIGHT * fragility - FRAGILITY_WEIGHT**2 / 2
-    )  # mean 1: the rate stays 8%
-    distressed = rng.random(n) < np.minimum(DISTRESS_RATE * lift, 0.9)
-    n_bad_cores = max(1, round(0.15 * n_cores))
-    distressed[cores] = False
-    distressed[cores[:n_bad_cores]] = True
-    onset_t = np.where(distressed, rng.integers(first_onset, last_onset, n), -1)
-    onset_t[cores[:n_bad_cores]] = first_onset + rng.integers(
-        0, max(1, (last_onset - first_onset) // 2), n_bad_cores
-    )
-    # Contagion: some suppliers of a distressed core follow it a few months later.
-    member_of_bad = (
-        (core_of >= 0) & distressed[np.maximum(core_of, 0)] & is_core[np.maximum(core_of, 0)]
-    )
-    follows = member_of_bad & ~distressed & (rng.random(n) < 0.2)
-    onset_t = np.where(follows, onset_t[np.maximum(core_of, 0)] + rng.integers(2, 5, n), onset_t)
-    follows &= onset_t < T
-    distressed |= follows
-    onset_t = np.where(distressed, onset_t, -1)
-    # A firm founded after its would-be onset is not a distress case.
+    # Planted distress: who falls, when and by which story (gen_stories); nothing here
+    # makes a firm likelier to fall or look worse before its story says so.
     month_established = gc.month_of(established) - cal.first_mi
-    late_founded = distressed & (month_established > onset_t - 6)
-    distressed &= ~late_founded
-    onset_t[late_founded] = -1
-    arrears_t = np.where(distressed, onset_t + rng.integers(2, 4, n), -1)
-    depth = np.where(distressed, rng.uniform(0.3, 0.65, n), 0.0)
-    ramp = rng.integers(2, 5, n)
-    overdeclares = ~distressed & ~is_core & (rng.random(n) < OVERDECLARE_RATE / (1 - DISTRESS_RATE))
-    overdeclare_factor = np.where(overdeclares, rng.uniform(1.5, 2.6, n), 1.0)
-
+    plan = gen_stories.plan(seed, cal, profile, default_rate, is_core, core_of, month_established)
     t = np.arange(T)[None, :]
-    since = np.clip((t - onset_t[:, None] + 1) / ramp[:, None], 0, 1)
-    health = np.where(
-        distressed[:, None] & (t >= onset_t[:, None]), 1 - depth[:, None] * since, 1.0
-    )
-    drift = np.clip((t - onset_t[:, None] + PRE_ONSET_MONTHS + 1) / PRE_ONSET_MONTHS, 0, 1)
-    health = health * np.where(distressed[:, None], 1 - PRE_ONSET_DEPTH * drift, 1.0)
     active = t >= month_established[:, None]
     growth = np.where(
         rng.random(n) < 0.1, rng.normal(-0.008, 0.003, n), rng.normal(0.004, 0.004, n)
     )
-    growth = growth - 0.002 * fragility
     base = np.asarray(MONTHLY_REVENUE, float)[size] * np.exp(rng.normal(0, 0.6, n))
     noise = np.exp(rng.normal(0, 0.07, (n, T)))
     revenue = (
-        base[:, None]
-        * np.exp(growth[:, None] * t)
-        * seasonality(cal, section)
-        * health
-        * noise
-        * active
+        base[:, None] * np.exp(growth[:, None] * t) * seasonality(cal, section) * noise * active
     )
     low, high = np.array(HEADCOUNT_RANGE).T
     staff = rng.integers(low[size], high[size] + 1)
     staff[individual & (rng.random(n) < 0.5)] = 0  # many individual businesses insure nobody
-    lagged = np.concatenate([health[:, :1], health[:, :-1]], axis=1)  # layoffs trail the slump
+    kept = 1 - plan.loss["headcount"]
     headcount = np.where(
         active,
-        np.maximum(np.round(staff[:, None] * np.exp(growth[:, None] * t * 0.5) * lagged**0.8), 1),
+        np.maximum(np.round(staff[:, None] * np.exp(growth[:, None] * t * 0.5) * kept), 1),
         0,
     )
     headcount = np.where(staff[:, None] == 0, 0, headcount).astype(np.int64)
@@ -508,15 +468,13 @@ def build_world(cal: gc.Calendar, seed: int, n: int) -> World:
         is_core=is_core,
         core_of=core_of,
         chain_name=chain_name,
-        fragility=fragility,
-        distressed=distressed,
-        onset_t=onset_t,
-        arrears_t=arrears_t,
-        depth=depth,
-        overdeclares=overdeclares,
-        overdeclare_factor=overdeclare_factor,
+        plan=plan,
+        distressed=plan.distressed,
+        onset_t=plan.onset_t,
+        depth=plan.depth,
+        overdeclares=plan.overdeclares,
+        overdeclare_factor=plan.overdeclare_factor,
         active=active,
-        health=health,
         revenue=revenue,
         headcount=headcount,
     )
@@ -557,8 +515,9 @@ def enterprises_table(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
         "contact_phone": world.phone,
     }
     suspended = world.distressed & (rng.random(n) < 0.35)
+    registry_turn = np.clip(world.plan.turn_t["registry"], 0, cal.panel_months + 12)
     suspend_day = gc.month_start(
-        cal.first_mi + np.maximum(world.onset_t, 0) + rng.integers(8, 15, n)
+        cal.first_mi + registry_turn + rng.integers(6, 13, n)
     ) + rng.integers(0, 28, n)
     status = np.where(rng.random(n) < 0.4, 1, 2)  # suspended or revoked
     return gc.versions(

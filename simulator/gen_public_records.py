@@ -1,8 +1,8 @@
 """Commerce registry events and court lists: enterprise changes, administrative penalties,
 abnormal-operation listings, dishonest judgment debtors.
 
-Rare for healthy firms, frequent for firms in distress (after onset; court cases after the
-loan default), drawn per (firm, month) cell with numpy so cost is one pass over the panel.
+Rare for healthy firms, frequent for firms in distress (once their story turns the registry;
+court cases after the loan default), drawn per (firm, month) cell with numpy so cost is one pass over the panel.
 """
 
 from __future__ import annotations
@@ -44,10 +44,15 @@ AUTHORITIES = {
 def _events(
     rng, world: World, cal: gc.Calendar, healthy_rate: float, troubled_rate: float, delay: int = 0
 ):
-    """(firm, panel month) cells that get an event: a higher rate from `delay` months after onset."""
+    """(firm, panel month) cells that get an event: a higher rate from `delay` months after the
+    firm's registry turned (its story's lag, or its collapse), as strong as its story says."""
     t = np.arange(cal.panel_months)[None, :]
-    troubled = world.distressed[:, None] & (t >= world.onset_t[:, None] + delay)
-    rate = np.where(troubled, troubled_rate, healthy_rate) * world.active
+    troubled = t >= world.plan.turn_t["registry"][:, None] + delay
+    strength = world.plan.registry_strength[:, None]
+    rate = np.where(
+        troubled, healthy_rate + (troubled_rate - healthy_rate) * strength, healthy_rate
+    )
+    rate = rate * world.active
     firm, month = np.nonzero(rng.random(rate.shape) < rate)
     start = gc.month_start(cal.first_mi + month)
     day = start + (

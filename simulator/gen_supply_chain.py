@@ -29,10 +29,12 @@ def core_enterprises(world: World, cal: gc.Calendar, seed: int) -> pa.Table:
         np.round(world.revenue[cores, 0:6].mean(axis=1) * 2.4 / 1e6) * 1e8
     )  # ~20% of annual revenue, whole millions
     limit = np.maximum(limit, 1e9).astype(np.int64)
-    cut = world.distressed[cores]  # the platform cuts a distressed core's confirmed limit
-    cut_day = gc.month_start(cal.first_mi + np.maximum(world.onset_t[cores], 0) + 2) + rng.integers(
-        0, 20, k
-    )
+    # The platform cuts a core's confirmed limit two months after its payments turned.
+    turned = world.plan.turn_t["payments"][cores]
+    cut = turned < cal.panel_months
+    cut_day = gc.month_start(
+        cal.first_mi + np.clip(turned, 0, cal.panel_months) + 2
+    ) + rng.integers(0, 20, k)
     take = pa.array(cores)
     columns = {
         "uscc": world.uscc.take(take),
@@ -58,9 +60,14 @@ def invoices(
     rng = gc.rng_for(seed, "invoices")
     n = world.n
     member = world.core_of >= 0
-    rate = INVOICES_PER_MONTH[world.size][:, None] * world.health * world.active
+    # Sales (e-invoices are tax records) follow the seller's declared revenue; a failing core
+    # buys less from its members as its own payments turn: the drag on its chain.
+    selling = (1 - world.plan.loss["tax"]) * world.active
+    paying = 1 - world.plan.loss["payments"]
+    rate = INVOICES_PER_MONTH[world.size][:, None] * selling
     to_others = rng.poisson(rate)
-    to_core = rng.poisson(np.where(member[:, None], 1.2 * world.health * world.active, 0.0))
+    core_buys = paying[np.maximum(world.core_of, 0)]
+    to_core = rng.poisson(np.where(member[:, None], 1.2 * selling * core_buys, 0.0))
     counts = (to_others + to_core).ravel()
     cell = np.repeat(np.arange(counts.size), counts)
     seller, t = cell // cal.panel_months, cell % cal.panel_months
@@ -90,15 +97,13 @@ def invoices(
     to_a_core = world.is_core[buyer]
     terms = np.where(to_a_core, rng.choice([60, 90], m), rng.choice([15, 30, 45], m))
     due = issued + terms
-    # Payment behaviour is the buyer's: on time when healthy, ever later after its onset.
-    months_in = t - world.onset_t[buyer]
-    troubled = world.distressed[buyer] & (months_in >= 0)
+    # Payment behaviour is the buyer's: on time when healthy, later the more its payments
+    # feed has fallen (distress or a dip), and in distress at last not at all.
+    lost = world.plan.loss["payments"][buyer, t]
     delay = np.clip(np.round(rng.normal(-3, 5, m)), -20, 12).astype(np.int64)
-    delay = np.where(
-        troubled, delay + rng.integers(15, 45, m) * np.minimum(months_in + 1, 4), delay
-    )
+    delay = delay + rng.integers(15, 45, m) * np.minimum(4, np.round(lost * 10)).astype(np.int64)
     paid_on = np.maximum(due + delay, issued + 1)
-    never = troubled & (t >= world.arrears_t[buyer]) & (rng.random(m) < 0.3)
+    never = (t >= world.plan.arrears_t["payments"][buyer]) & (rng.random(m) < 0.3)
     u = rng.random(m)
     cancelled, reversed_ = u < 0.01, (u >= 0.01) & (u < 0.015)
     paid_ts = gc.uniform_seconds(rng, paid_on)

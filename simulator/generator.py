@@ -34,6 +34,7 @@ from creditlake.simulator import (
     gen_generic,
     gen_memory,
     gen_public_records,
+    gen_stories,
     gen_supply_chain,
 )
 from creditlake.simulator import gen_common as gc
@@ -258,15 +259,30 @@ def generate(
     future_days: int = DEFAULT_FUTURE_DAYS,
     quiet: bool = False,
     quarantined_enterprises: float = 0.0,
+    profile: str = gen_stories.DEFAULT_PROFILE,
+    default_rate: float = gen_stories.DEFAULT_RATE,
 ) -> dict:
     """Generate the whole data folder; returns the meta dict (also written to meta.json).
+
+    profile: how distress shows across the feeds (gen_stories.PROFILES: one story for every
+    firm in distress, or 'mix'); default_rate: the annual share of borrowers that reach 90+
+    days past due.
 
     quarantined_enterprises: the share of the real enterprises whose registry records are all
     broken so that validation quarantines them, while the other feeds' records naming them stay
     good (gen_bad_records.break_real_enterprises): a world whose marts must still publish."""
     with gen_memory.reuse_memory():
         return _generate(
-            out, seed, enterprises, months, last_period, future_days, quiet, quarantined_enterprises
+            out,
+            seed,
+            enterprises,
+            months,
+            last_period,
+            future_days,
+            quiet,
+            quarantined_enterprises,
+            profile,
+            default_rate,
         )
 
 
@@ -279,7 +295,10 @@ def _generate(
     future_days: int,
     quiet: bool,
     quarantined_enterprises: float = 0.0,
+    profile: str = gen_stories.DEFAULT_PROFILE,
+    default_rate: float = gen_stories.DEFAULT_RATE,
 ) -> dict:
+    gen_stories.check(profile, default_rate)
     if enterprises < 10:
         raise ValueError(f"enterprises must be at least 10, got {enterprises}")
     if not 0.0 <= quarantined_enterprises <= 0.5:
@@ -346,7 +365,9 @@ def _generate(
             pending.append(workers.submit(finish, dataset, accounts))
 
     def world_step():
-        world = state["world"] = gen_enterprises.build_world(cal, seed, enterprises)
+        world = state["world"] = gen_enterprises.build_world(
+            cal, seed, enterprises, profile, default_rate
+        )
         emit("enterprises", gen_enterprises.enterprises_table(world, cal, seed))
 
     def utility_step():
@@ -454,6 +475,8 @@ def _generate(
         "last_period": gc.month_text(cal.last_mi),
         "start_clock": start_clock,
         "future_days": future_days,
+        "profile": profile,
+        "default_rate": default_rate,
         "files": {w.path: w.rows for w in written.values()},
         "bad_rows": {name: w.bad for name, w in written.items()},
     }
@@ -472,8 +495,10 @@ def write_truth(
     out: Path, state: dict, cal: gc.Calendar, identity: list[pa.Table], bad_truth: list[pa.Table]
 ) -> None:
     w = state["world"]
-    period = lambda t, ok: gc.periods(cal.first_mi + np.maximum(t, 0), ok)  # noqa: E731
+    period = lambda t, ok: gc.periods(cal.first_mi + np.where(ok, t, 0), ok)  # noqa: E731
     default_day = state["default_day"]
+    # the first month the firm stops paying tax or social security in full
+    arrears_t = np.minimum(w.plan.arrears_t["tax"], w.plan.arrears_t["headcount"])
     core_index = np.where(w.core_of >= 0, w.core_of, np.where(w.is_core, np.arange(w.n), 0))
     enterprises = pa.table(
         {
@@ -487,11 +512,15 @@ def write_truth(
             "park_id": w.park_id,
             "established_on": gc.dates(w.established_day),
             "distressed": pa.array(w.distressed),
+            "story": pa.array(gen_stories.story_labels(w.plan.story), pa.string()),
             "onset_period": period(w.onset_t, w.distressed),
-            "arrears_period": period(w.arrears_t, w.distressed & (w.arrears_t < cal.panel_months)),
+            "arrears_period": period(arrears_t, w.distressed & (arrears_t < cal.panel_months)),
             "default_period": gc.periods(gc.month_of(np.maximum(default_day, 0)), default_day >= 0),
             "distress_depth": pa.array(w.depth),
             "overdeclares": pa.array(w.overdeclares),
+            "dip_feed": gc.codes(
+                gen_stories.ACTIVITY_FEEDS, np.maximum(w.plan.dip_feed, 0), w.plan.dip_feed >= 0
+            ),
             "has_loan": pa.array(state["has_loan"]),
             "is_core": pa.array(w.is_core),
             "chain_name": w.chain_name,
