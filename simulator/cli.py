@@ -13,8 +13,20 @@ DEFAULT_SEED, DEFAULT_ENTERPRISES, DEFAULT_MONTHS = 7, 2000, 24
 SEED = typer.Option(DEFAULT_SEED, help="Random seed: same seed, same bytes")
 ENTERPRISES = typer.Option(DEFAULT_ENTERPRISES, min=10, help="Number of enterprises")
 MONTHS = typer.Option(DEFAULT_MONTHS, min=13, max=120, help="Months of history")
+
+
+def _known_profile(name: str) -> str:
+    from creditlake.simulator.gen_stories import PROFILES
+
+    if name not in PROFILES:
+        raise typer.BadParameter(f"unknown profile {name!r}: one of {', '.join(PROFILES)}")
+    return name
+
+
+# gen_stories.DEFAULT_PROFILE and DEFAULT_RATE, spelled out: --help stays free of numpy.
 PROFILE = typer.Option(
     "mix",
+    callback=_known_profile,
     help="How distress shows across the feeds: headcount_first, tax_first, electricity_first, "
     "supply_chain_first, fraud, sudden, or mix (every story, weighted)",
 )
@@ -65,6 +77,8 @@ def serve(
     months: int = MONTHS,
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8765),
+    profile: str = PROFILE,
+    default_rate: float = DEFAULT_RATE,
     fault_rate: float = typer.Option(
         0.0, min=0.0, max=0.9, help="Share of requests that meet a fault"
     ),
@@ -83,6 +97,8 @@ def serve(
         seed=seed,
         enterprises=enterprises,
         months=months,
+        profile=profile,
+        default_rate=default_rate,
         host=host,
         port=port,
         fault_rate=fault_rate,

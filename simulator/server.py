@@ -25,6 +25,7 @@ from creditlake.core.contract import API_PLATFORMS, Platform
 from creditlake.simulator import faults as F
 from creditlake.simulator.bankdrop import BankDrop
 from creditlake.simulator.feeds import FeedStore
+from creditlake.simulator.gen_stories import DEFAULT_PROFILE, DEFAULT_RATE
 from creditlake.simulator.server_http import DAY, Handler, HttpError, HTTPServer, parse_time
 from creditlake.simulator.snapshots import SnapshotStore, iso
 
@@ -237,8 +238,11 @@ def serve(
     fault_rate: float = 0.0,
     drop: Path | None = None,
     banks: tuple[str, ...] = (),
+    profile: str = DEFAULT_PROFILE,
+    default_rate: float = DEFAULT_RATE,
 ) -> None:
-    """`creditlake simulator serve`: generate DATA if missing, then serve until interrupted."""
+    """`creditlake simulator serve`: generate DATA if missing (profile and default_rate are
+    generate()'s), then serve until interrupted."""
     data = Path(data)
     if not (data / "meta.json").exists():
         from creditlake.simulator.generator import generate
@@ -247,7 +251,14 @@ def serve(
             f"{data}/meta.json missing: generating {enterprises} enterprises x {months} months (seed {seed})",
             flush=True,
         )
-        generate(out=data, seed=seed, enterprises=enterprises, months=months)
+        generate(
+            out=data,
+            seed=seed,
+            enterprises=enterprises,
+            months=months,
+            profile=profile,
+            default_rate=default_rate,
+        )
     try:
         server = SimulatorServer(
             data,

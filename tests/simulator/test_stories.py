@@ -224,3 +224,21 @@ def test_unknown_profile_and_rate_are_refused(tmp_path):
     with pytest.raises(ValueError, match="default_rate"):
         generate(out=tmp_path / "y", seed=1, enterprises=50, months=14, default_rate=0.0)
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_the_command_line_takes_a_profile_and_a_rate(tmp_path):
+    from typer.testing import CliRunner
+
+    from creditlake.simulator.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    args = ["generate", "--out", str(out), "--enterprises", "60", "--months", "14"]
+    result = runner.invoke(app, [*args, "--profile", "sudden", "--default-rate", "0.2"])
+    assert result.exit_code == 0, result.output
+    meta = truth.load_meta(out)
+    assert (meta["profile"], meta["default_rate"]) == ("sudden", 0.2)
+    assert set(_enterprises(out).story) <= {"sudden", "none"}
+    refused = runner.invoke(app, [*args[:2], str(tmp_path / "no"), *args[3:], "--profile", "calm"])
+    assert refused.exit_code == 2 and "unknown profile 'calm'" in refused.output
+    assert not (tmp_path / "no").exists()
