@@ -30,6 +30,8 @@ from pathlib import Path
 
 import typer
 
+from creditlake.model.metrics import auc_ks
+
 
 def _months(period: str) -> int:
     year, month = period.split("-")
@@ -38,32 +40,6 @@ def _months(period: str) -> int:
 
 def _period(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def auc_ks(scores: list[float], labels: list[bool]) -> tuple[float, float]:
-    """AUC for 'low score = bad' (Mann-Whitney with ties counted half) and KS."""
-    import numpy as np
-
-    s = np.asarray(scores, dtype=float)
-    y = np.asarray(labels, dtype=bool)
-    bad, good = s[y], s[~y]
-    if len(bad) == 0 or len(good) == 0:
-        return float("nan"), float("nan")
-    order = np.argsort(np.concatenate([bad, good]), kind="mergesort")
-    values = np.concatenate([bad, good])[order]
-    ranks = np.empty(len(values))
-    # average ranks for ties
-    _, first, counts = np.unique(values, return_index=True, return_counts=True)
-    for start, count in zip(first, counts):
-        ranks[start : start + count] = start + (count + 1) / 2
-    rank_of = np.empty(len(values))
-    rank_of[order] = ranks
-    good_ranks = rank_of[len(bad) :].sum()
-    auc = (good_ranks - len(good) * (len(good) + 1) / 2) / (len(bad) * len(good))
-    grid = np.unique(s)
-    cdf_bad = np.searchsorted(np.sort(bad), grid, side="right") / len(bad)
-    cdf_good = np.searchsorted(np.sort(good), grid, side="right") / len(good)
-    return float(auc), float(np.max(np.abs(cdf_bad - cdf_good)))
 
 
 def run(marts_db: str | Path, truth_dir: str | Path) -> dict:
@@ -85,6 +61,12 @@ def run(marts_db: str | Path, truth_dir: str | Path) -> dict:
         result = {"first_period": first, "as_of_period": last}
         result["score"] = _score(con, _period(_months(last) - 12))
         result["score_6m"] = _score(con, _period(_months(last) - 12), horizon=6)
+        # Every card side by side: at the cohort inside the data, and at the data's last month
+        # against the defaults of the 12 months the pipeline never saw (when the truth has them).
+        result["cards"] = {
+            "within_data": _cards(con, _period(_months(last) - 12)),
+            "beyond_data": _cards(con, last),
+        }
         result["warnings"] = _warnings(con, _period(_months(first) + 12), last)
         result["identity"] = _identity(con)
     finally:
@@ -124,6 +106,58 @@ def _score(con, cohort: str, horizon: int = 12) -> dict:
         "auc": round(auc, 4),
         "ks": round(ks, 4),
     }
+
+
+def _cards(con, cohort: str, horizon: int = 12) -> list[dict]:
+    """Each card of int_scorecard__cards applied to the cohort's performing borrowers
+    (fct_scorecard_observations), ranked against the truth's defaults in the next `horizon`
+    months. Empty when the truth does not reach past the cohort."""
+    from creditlake.model.run import first, load_card
+
+    (truth_last,) = first(con, "SELECT max(default_period) FROM truth_enterprises")
+    if truth_last is None or truth_last <= cohort:
+        return []
+    obs = cohort_observations(con, cohort, horizon)
+    (in_use,) = first(con, "SELECT scorecard_version FROM intermediate.int_scorecard__champion")
+    labels = obs.column("truth_defaulted").to_pylist()
+    out = []
+    for version, kind in con.execute(
+        "SELECT DISTINCT scorecard_version, card_kind FROM intermediate.int_scorecard__cards "
+        "ORDER BY card_kind, scorecard_version"
+    ).fetchall():
+        auc, ks = auc_ks(load_card(con, version).score(obs), labels)
+        out.append(
+            {
+                "card": version,
+                "kind": kind,
+                "in_use": version == in_use,
+                "cohort_period": cohort,
+                "population": obs.num_rows,
+                "defaults": sum(labels),
+                "auc": round(auc, 4),
+                "ks": round(ks, 4),
+            }
+        )
+    return out
+
+
+def cohort_observations(con, cohort: str, horizon: int = 12):
+    """The cohort's performing borrowers (fct_scorecard_observations) not in default per the
+    truth, with truth_defaulted: default in the `horizon` months after."""
+    return con.sql(
+        """
+        SELECT o.*,
+               coalesce(t.default_period > $cohort
+                        AND t.default_period <= strftime(strptime($cohort || '-01', '%Y-%m-%d')
+                                                         + to_months($horizon), '%Y-%m'),
+                        false) AS truth_defaulted
+        FROM marts.fct_scorecard_observations AS o
+        JOIN truth_enterprises AS t USING (uscc)
+        WHERE o.period = $cohort AND (t.default_period IS NULL OR t.default_period > $cohort)
+        ORDER BY o.uscc
+        """,
+        params={"cohort": cohort, "horizon": horizon},
+    ).to_arrow_table()
 
 
 WARNINGS_SQL = """
@@ -250,6 +284,13 @@ def report(result: dict) -> str:
         f" ({w['warned_true_positives']}/{w['warned_enterprises']} warned, target >= 0.5)",
         f"identity   (identifiers given without uscc) precision {i['precision']} (target >= 0.99), recall {i['recall']} (target >= 0.95)",
     ]
+    for scope, rows in result["cards"].items():
+        for c in rows:
+            lines.append(
+                f"card       {c['card']} ({c['kind']}{', in use' if c['in_use'] else ''}), "
+                f"{scope.replace('_', ' ')}, cohort {c['cohort_period']}: {c['population']} borrowers, "
+                f"{c['defaults']} defaults in 12 months; AUC {c['auc']:.3f}, KS {c['ks']:.3f}"
+            )
     for source, c in i["by_source"].items():
         lines.append(
             f"           {source}: {c['correct']}/{c['total']} correct, {c['resolved']} resolved"

@@ -51,6 +51,10 @@ def _register_subcommands() -> None:
     app.command("transform")(transform.command)
     app.command("backtest")(backtest.command)
 
+    from creditlake.model.cli import app as model_app
+
+    app.add_typer(model_app, name="model", help="Fit, validate and promote scorecards.")
+
     from creditlake.devtools import demo
     from creditlake.extracts.cli import extract
 

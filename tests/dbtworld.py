@@ -11,7 +11,13 @@ from creditlake.core.contract import API_PLATFORMS
 ENTERPRISES, MONTHS, SEED = 200, 14, 7
 
 
-def ingest_world(root: Path, banks: tuple[str, ...] = (), **options) -> tuple[Path, dict[str, str]]:
+def ingest_world(
+    root: Path,
+    banks: tuple[str, ...] = (),
+    enterprises: int = ENTERPRISES,
+    months: int = MONTHS,
+    **options,
+) -> tuple[Path, dict[str, str]]:
     """Generate a world under root (generate()'s options, e.g. quarantined_enterprises), serve it
     and pull every platform through the connectors into root/warehouse; `banks` share the
     loan book, each with its drop folder (contract section 5). Returns (sim dir, the
@@ -22,7 +28,7 @@ def ingest_world(root: Path, banks: tuple[str, ...] = (), **options) -> tuple[Pa
     from creditlake.simulator.server import SimulatorServer
 
     sim = root / "sim"
-    generate(out=sim, seed=SEED, enterprises=ENTERPRISES, months=MONTHS, **options)
+    generate(out=sim, seed=SEED, enterprises=enterprises, months=months, **options)
     env = {
         "CREDITLAKE_WAREHOUSE": str(root / "warehouse"),
         "CREDITLAKE_BANK_DROP": str(root / "drop"),

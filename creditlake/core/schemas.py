@@ -92,3 +92,73 @@ INGEST_LOG = pa.schema(
         ),  # the bank of a drop file (creditlake.core.batch.Batch.scope)
     ]
 )
+
+# The fitted scorecards (creditlake.model): lakehouse data, not git. The bins and grades have the
+# shape of the expert card's seeds (dbt_project/seeds/scorecard_bins.csv, score_grades.csv), so
+# fct_credit_score reads either card the same way.
+SCORECARD_BINS = pa.schema(
+    [
+        pa.field("scorecard_version", pa.string()),
+        pa.field("characteristic", pa.string()),
+        pa.field("bin_order", pa.int64()),
+        pa.field("lower_bound", pa.float64()),
+        pa.field("upper_bound", pa.float64()),
+        pa.field("matches_missing", pa.bool_()),
+        pa.field("points", pa.int64()),
+        pa.field("reason_code", pa.string()),
+        pa.field("reason_text", pa.string()),
+    ]
+)
+SCORE_GRADES = pa.schema(
+    [
+        pa.field("scorecard_version", pa.string()),
+        pa.field("grade", pa.string()),
+        pa.field("min_score", pa.int64()),
+        pa.field("max_score", pa.int64()),
+        pa.field("decision", pa.string()),
+        pa.field("line_factor", pa.float64()),
+    ]
+)
+# Recalibrated warning thresholds, in the shape of the seed warning_thresholds.
+WARNING_THRESHOLDS = pa.schema(
+    [
+        pa.field("threshold_version", pa.string()),
+        pa.field("signal", pa.string()),
+        pa.field("metric", pa.string()),
+        pa.field("comparison", pa.string()),
+        pa.field("amber_threshold", pa.float64()),
+        pa.field("red_threshold", pa.float64()),
+        pa.field("description", pa.string()),
+    ]
+)
+# One row per fitted card: what it was trained on and how it tested (JSON columns hold lists).
+SCORECARDS = pa.schema(
+    [
+        pa.field("scorecard_version", pa.string()),
+        pa.field("fitted_at", UTC_TS),
+        pa.field("train_first_period", pa.string()),
+        pa.field("train_last_period", pa.string()),
+        pa.field("test_first_period", pa.string()),
+        pa.field("test_last_period", pa.string()),
+        pa.field("train_rows", pa.int64()),
+        pa.field("train_defaulters", pa.int64()),
+        pa.field("features", pa.string()),  # JSON [{characteristic, iv, coefficient, bins}]
+        pa.field("scaling", pa.string()),  # JSON {base_score, base_odds, pdo, factor, offset}
+        pa.field("metrics", pa.string()),  # JSON: the test window's figures
+        pa.field("code_version", pa.string()),
+    ]
+)
+# Every gate decision, promoted or not, with the figures it was taken on: for a scorecard, or
+# for a set of warning thresholds (the versions are then threshold versions).
+SCORECARD_DECISIONS = pa.schema(
+    [
+        pa.field("decided_at", UTC_TS),
+        pa.field("as_of_period", pa.string()),  # the loan book's last month the run saw
+        pa.field("challenger_version", pa.string()),  # null when no card could be fitted
+        pa.field("champion_version", pa.string()),  # the card in use before the decision
+        pa.field("outcome", pa.string()),  # promoted | kept | cold_start
+        pa.field("reason", pa.string()),
+        pa.field("figures", pa.string()),  # JSON: both cards' test metrics, margins, counts
+        pa.field("kind", pa.string()),  # scorecard | warning_thresholds (null: scorecard)
+    ]
+)

@@ -3,8 +3,9 @@
 dag.test() executes real task instances in this process against the configured metadata
 database, so every run, task try, XCom and Asset event is recorded as if the scheduler had
 run it. Asset-triggered and time-triggered DAGs are run here in the order the scheduler
-would reach: every ingestion DAG, then the dbt DAG (whose Assets are then all updated),
-then maintenance; the monthly extract when asked.
+would reach: every ingestion DAG, then the dbt DAG (whose Assets are then all updated), then
+the scorecard retraining (on the published marts it made), then maintenance; the monthly
+extract when asked.
 
 `main` prints its progress as `PROGRESS {json}` lines and its result as one `RESULTS {json}`
 line: `creditlake demo` runs it in a child process, shows those lines and sends every other
@@ -74,6 +75,7 @@ class DagRunner:
             self.run(dag_id, day)
         if transform:
             self.run("transform_dbt", day + timedelta(minutes=30))
+            self.run("retrain_scorecard", day + timedelta(hours=1))
         if maintenance:
             self.run("maintenance", day.replace(hour=23))
 

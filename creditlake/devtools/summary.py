@@ -144,6 +144,47 @@ def monitoring_rows() -> tuple[list[tuple], list[tuple]]:
     return stability, performance
 
 
+def print_scorecard(console: Console) -> None:
+    """The card in use and the latest retraining decision, with both cards' test figures."""
+    from creditlake.model.store import SCORECARD, WARNING_THRESHOLDS, decisions
+
+    for d in decisions(WARNING_THRESHOLDS)[:1]:
+        console.print(
+            f"[bold]warning thresholds[/] for {d['as_of_period']}: {d['outcome']}. {d['reason']}"
+        )
+    done = decisions(SCORECARD)
+    if not done:
+        console.print("scorecard: no retraining run yet (the expert card is in use)")
+        return
+    d = done[0]
+    console.print(
+        f"[bold]scorecard[/] retraining for {d['as_of_period']}: {d['outcome']}. {d['reason']}"
+    )
+    f = d["figures"]
+    if "test_window" not in f:  # cold start before any test window, or a card put in use by hand
+        return
+    t = Table(
+        "card", "AUC", "KS", "Gini", "test rows", "defaults",
+        title=f"out-of-time test {f['test_window'][0]}..{f['test_window'][1]}, "
+        f"trained on {f['train_window'][0]}..{f['train_window'][1]}",
+    )  # fmt: skip
+    for role, version in (
+        ("champion", d["champion_version"]),
+        ("challenger", d["challenger_version"]),
+    ):
+        m = f.get(role)
+        if m:
+            t.add_row(f"{role} {version}", *(f"{m[k]:.3f}" for k in ("auc", "ks", "gini")),
+                      f"{m['rows']:,}", f"{m['defaults']:,}")  # fmt: skip
+    if t.row_count:
+        console.print(t)
+    for row in f.get("challenger", {}).get("calibration", []):
+        console.print(
+            f"  grade {row['grade']}: {row['rows']:,} rows, predicted PD "
+            f"{row['predicted_pd']:.2%}, observed {row['observed_default_rate']:.2%}"
+        )
+
+
 def print_summary(
     console: Console, root: Path, period: str, runs: dict[str, str], timings: dict
 ) -> dict:
@@ -223,6 +264,8 @@ def print_summary(
     for row in performance:
         f.add_row(*map(cell, row))
     console.print(f)
+
+    print_scorecard(console)
 
     alerts = Counter((a.kind, a.level) for a in read_alerts())
     if alerts:

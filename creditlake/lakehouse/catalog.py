@@ -21,8 +21,16 @@ from pyiceberg.table import Table
 from creditlake.core import contract
 from creditlake.core.config import env, warehouse_dir
 
-NAMESPACES = ("bronze", "quarantine", "ops")
+NAMESPACES = ("bronze", "quarantine", "ops", "model")
 INGEST_LOG = "ops.ingest_log"
+# creditlake.model's fitted scorecards, recalibrated warning thresholds and its gate's decisions
+MODEL_TABLES = (
+    "scorecard_bins",
+    "score_grades",
+    "scorecards",
+    "scorecard_decisions",
+    "warning_thresholds",
+)
 # Snapshot-summary properties that tie a commit to the batch that made it.
 PROP_BATCH, PROP_DATASET, PROP_WATERMARK = (
     "creditlake.batch_id",

@@ -13,10 +13,18 @@ from pathlib import Path
 import pyarrow as pa
 
 from creditlake.core import contract, schemas
-from creditlake.lakehouse.catalog import INGEST_LOG, bronze_name, quarantine_name, table
+from creditlake.lakehouse.catalog import (
+    INGEST_LOG,
+    MODEL_TABLES,
+    bronze_name,
+    quarantine_name,
+    table,
+)
 
 DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
+    pa.bool_(): "BOOLEAN",
+    pa.float64(): "DOUBLE",
     pa.large_string(): "VARCHAR",
     pa.int64(): "BIGINT",
     pa.date32(): "DATE",
@@ -39,6 +47,8 @@ def exported_tables() -> dict[str, tuple[str, pa.Schema]]:
             schemas.QUARANTINE,
         )
     views["ingest_log"] = (INGEST_LOG, schemas.INGEST_LOG)
+    for name in MODEL_TABLES:
+        views[f"model_{name}"] = (f"model.{name}", getattr(schemas, name.upper()))
     return views
 
 

@@ -1,11 +1,17 @@
 {# The scorecard's characteristics and their bins, shared by the score (fct_credit_score) and
    its stability (rpt_characteristic_stability), so that both bin a value the same way. #}
 
-{# One row per enterprise, month and characteristic: the indicator panel unpivoted into the
-   characteristics the scorecard bins. `touched`: a relation of (uscc, month) to keep, or none. #}
-{% macro scorecard_characteristics(touched=none) -%}
-select *
-from (
+{# The bins of the card in use (int_scorecard__champion: the promoted fitted card, else the
+   expert card). #}
+{% macro champion_scorecard() -%}
+select * from {{ ref('int_scorecard__cards') }}
+where scorecard_version = (select scorecard_version from {{ ref('int_scorecard__champion') }})
+{%- endmacro %}
+
+{# One row per enterprise and month, one column per characteristic a scorecard may bin: the
+   indicator panel as the cards see it (fitted cards learn from these very columns, through
+   fct_scorecard_observations). `touched`: a relation of (uscc, month) to keep, or none. #}
+{% macro scorecard_features(touched=none) -%}
     select
         uscc, month, period,
         electricity_trend, water_trend, revenue_trend, headcount_trend,
@@ -27,6 +33,13 @@ from (
     {%- endif %}
     -- distress of the core enterprise leading the enterprise's main supply chain
     left join {{ ref('int_warning_signals__chain') }} as chain using (uscc, month)
+{%- endmacro %}
+
+{# One row per enterprise, month and characteristic: scorecard_features unpivoted. #}
+{% macro scorecard_characteristics(touched=none) -%}
+select *
+from (
+{{ scorecard_features(touched) }}
 )
 unpivot include nulls (value for characteristic in (
     electricity_trend, water_trend, revenue_trend, headcount_trend, paydex_3m, tax_paid_ratio_12m,
@@ -35,8 +48,7 @@ unpivot include nulls (value for characteristic in (
     max_days_past_due, core_red_signals))
 {%- endmacro %}
 
-{# Each characteristic's value in its bin of `scorecard` (one version of the seed
-   scorecard_bins): the bin, its points, its reason code, and the characteristic's best points. #}
+{# Each characteristic's value in its bin of `scorecard` (one card of int_scorecard__cards): the bin, its points, its reason code, and the characteristic's best points. #}
 {% macro scorecard_bins_of(characteristics, scorecard) -%}
 select c.uscc, c.month, c.period, c.characteristic, c.value, b.bin_order, b.points, b.reason_code, best.best_points
 from {{ characteristics }} as c

@@ -50,6 +50,23 @@ OPS_TABLES = [
         for p in PLATFORMS.values()
     ],
     ("_snapshots", "Which Iceberg snapshot each bronze view was exported from, and when."),
+    (
+        "model_scorecard_bins",
+        "model.scorecard_bins: the fitted scorecards' bins (creditlake model fit).",
+    ),
+    ("model_score_grades", "model.score_grades: the fitted scorecards' grade bands."),
+    (
+        "model_scorecards",
+        "model.scorecards: each fitted card's training window, features and test metrics.",
+    ),
+    (
+        "model_scorecard_decisions",
+        "model.scorecard_decisions: every promotion-gate decision with its figures.",
+    ),
+    (
+        "model_warning_thresholds",
+        "model.warning_thresholds: recalibrated warning thresholds (creditlake model fit).",
+    ),
 ]
 LINEAGE = [  # every bronze table (creditlake/core/schemas.py)
     ("_batch_id", "lineage: the batch that published this version."),

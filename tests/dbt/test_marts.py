@@ -8,6 +8,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from creditlake import backtest
+from creditlake.model.metrics import auc_ks
 
 
 def test_build_is_green_and_published(dbt_build):
@@ -102,7 +103,7 @@ def test_scores_rank_distressed_below_healthy(marts, sim_dir):
         if truth[u]["distressed"] and truth[u]["onset_period"] <= _shift(last, -3)
     ]
     good = [s for u, s in scores if not truth[u]["distressed"]]
-    auc, _ = backtest.auc_ks(bad + good, [True] * len(bad) + [False] * len(good))
+    auc, _ = auc_ks(bad + good, [True] * len(bad) + [False] * len(good))
     assert auc >= 0.85
 
 

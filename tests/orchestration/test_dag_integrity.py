@@ -18,6 +18,7 @@ EXPECTED = {f"ingest_{p.slug}" for p in PLATFORMS.values()} | {
     "transform_dbt",
     "regulator_extract",
     "maintenance",
+    "retrain_scorecard",
 }
 HEAVY = (
     "dbt",

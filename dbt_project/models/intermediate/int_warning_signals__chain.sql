@@ -5,10 +5,8 @@
    signal (like every other warning), the others once their registry record arrives.
    Small: computed in full, only changed months are written (see only_changes). #}
 with thresholds as (
-    select * from {{ ref('warning_thresholds') }}
-    where
-        threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
-        and signal = 'core_enterprise_distress'
+    select * from {{ ref('int_warning_thresholds__in_use') }}
+    where signal = 'core_enterprise_distress'
 ),
 
 core_red as (

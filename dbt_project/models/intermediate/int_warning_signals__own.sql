@@ -1,14 +1,13 @@
 {{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
           pre_hook="{{ delete_months_before_establishment() }}") }}
 -- depends_on: {{ ref('stg_commerce__enterprises') }}
-{# Each enterprise's own warning signals per month: its indicators held against the newest
-   threshold version (seed warning_thresholds). Only months where a signal fires are kept.
+{# Each enterprise's own warning signals per month: its indicators held against the thresholds
+   in use (int_warning_thresholds__in_use: recalibrated, or the seed warning_thresholds). Only months where a signal fires are kept.
    Incremental: the months whose indicators or panel row changed since the last run (all of
    them when the threshold version changes); such a month where nothing fires any more stays
    as a row without a signal, so that downstream models see the signal go. #}
 with thresholds as (
-    select * from {{ ref('warning_thresholds') }}
-    where threshold_version = (select max(threshold_version) from {{ ref('warning_thresholds') }})
+    select * from {{ ref('int_warning_thresholds__in_use') }}
 )
 
 {%- if is_incremental() %},
@@ -28,16 +27,10 @@ metrics as (
     unpivot (
         select
             i.uscc, i.month,
-            i.electricity_trend, i.water_trend, i.revenue_trend, i.headcount_trend,
-            cast(i.new_tax_arrears_3m as double) as new_tax_arrears_3m,
-            cast(i.ss_unpaid_months_3m as double) as ss_unpaid_months_3m,
+            {{ warning_indicator_metrics('i') }},
             cast(p.new_penalties as double) as new_penalties,
             cast(p.new_abnormal_listings as double) as new_abnormal_listings,
-            cast(p.new_dishonest_records as double) as new_dishonest_records,
-            i.dbt_paid_3m - i.dbt_paid_12m as dbt_paid_rise,
-            i.revenue_electricity_gap,
-            i.revenue_per_kwh_vs_peers,
-            cast(i.max_days_past_due as double) as max_days_past_due
+            cast(p.new_dishonest_records as double) as new_dishonest_records
         from {{ ref('fct_credit_indicators') }} as i
         {%- if is_incremental() %}
         semi join touched using (uscc, month)

@@ -1,14 +1,14 @@
 -- depends_on: {{ ref('stg_commerce__enterprises') }}
 {{ config(materialized='incremental', unique_key=['uscc', 'month'], incremental_strategy='delete+insert',
           on_schema_change='append_new_columns', pre_hook="{{ delete_months_before_establishment() }}") }}
-{# Points scorecard per enterprise and month. Bins, points and reason codes are data
-   (seed scorecard_bins, newest version); score = base + the points of each characteristic's
-   bin. Reason codes: the characteristics that lost most points against their best bin.
+{# Points scorecard per enterprise and month. Bins, points and reason codes are data: the card
+   in use (int_scorecard__champion: a fitted card the gate promoted, else the expert seed
+   scorecard_bins); score = base + the points of each characteristic's bin, within 0..1000. Reason codes: the
+   characteristics that lost most points against their best bin.
    Incremental: the months whose indicators or chain signal changed since the last run (every
-   month when the scorecard version changes). #}
+   month when the card in use changes). #}
 with scorecard as (
-    select * from {{ ref('scorecard_bins') }}
-    where scorecard_version = (select max(scorecard_version) from {{ ref('scorecard_bins') }})
+    {{ champion_scorecard() | indent(4) }}
 ),
 
 {%- if is_incremental() %}
@@ -19,7 +19,9 @@ touched as (
     select uscc, month from {{ changed(ref('int_warning_signals__chain')) }}
     union
     select uscc, month from {{ ref('fct_credit_indicators') }}
-    where (select max(scorecard_version) from scorecard) is distinct from (select max(scorecard_version) from {{ this }})
+    where exists (
+        select 1 from {{ this }} where scorecard_version <> (select max(scorecard_version) from scorecard)
+    )
 ),
 {%- endif %}
 
@@ -38,7 +40,8 @@ base as (
 scored as (
     select
         uscc, month, period,
-        cast(base.base_points + sum(points) as integer) as score,
+        -- on the 0..1000 scale of every card: a fitted card's points may sum past its ends
+        cast(least(greatest(base.base_points + sum(points), 0), 1000) as integer) as score,
         list(reason_code order by best_points - points desc, characteristic)
             filter (where reason_code is not null and points < best_points) as reasons,
         base.scorecard_version
@@ -60,7 +63,7 @@ select
     s.reasons[2] as reason_code_2,
     s.reasons[3] as reason_code_3
 from scored as s
-join {{ ref('score_grades') }} as g
+join {{ ref('int_scorecard__grades') }} as g
     on g.scorecard_version = s.scorecard_version
    and (g.min_score is null or s.score >= g.min_score)
    and (g.max_score is null or s.score < g.max_score)

@@ -6,8 +6,7 @@
 {%- set empty_share = 0.0001 %}
 
 with scorecard as (
-    select * from {{ ref('scorecard_bins') }}
-    where scorecard_version = (select max(scorecard_version) from {{ ref('scorecard_bins') }})
+    {{ champion_scorecard() | indent(4) }}
 ),
 
 characteristics as (

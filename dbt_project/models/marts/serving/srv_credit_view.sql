@@ -22,7 +22,7 @@ reasons as (
     from latest_score as s
     join (
         select distinct scorecard_version, reason_code, reason_text
-        from {{ ref('scorecard_bins') }}
+        from {{ ref('int_scorecard__cards') }}
     ) as b
         on
             s.scorecard_version = b.scorecard_version
