@@ -19,31 +19,37 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# `__staged_until__` in a source test's `where`: the newest _ingested_at the staging models
-   reading that bronze table have stored (their least, as a literal, so DuckDB skips the bronze
-   files written before it), so the test checks only the rows they have not staged yet. Why
-   that keeps the guarantee: bronze is append-only, the staging models read it from that mark
-   on (bronze_since_last_run, macros/versions.sql), and a model runs in `dbt build` only after
-   its sources' tests passed, so every row at or below the mark was in bronze, and tested,
-   when a build staged it. A reader not stored yet or empty (a first build): every row. One
-   query per test: the relations come from dbt's cache. #}
+{# `__staged_until__` in a source test's `where`: the newest _ingested_at the incremental models
+   reading that bronze table have stored (their least, as a literal), so the test checks only
+   the rows they have not staged yet. Why that keeps the guarantee: bronze is append-only and
+   a model runs in `dbt build` only after its sources' tests passed, so every row at or below
+   the mark was in bronze, and tested, when a build staged it. No stored reader (a first or
+   emptied build) or a reader without _ingested_at: every row is tested. #}
 {% macro staged_until(relation) -%}
     {%- set floor = "timestamptz '-infinity'" -%}
     {%- if not execute -%}{%- do return(floor) -%}{%- endif -%}
     {%- set marks = [] -%}
+    {%- set readers = [] -%}
     {%- for source in graph.sources.values()
             if source.schema == relation.schema and source.identifier == relation.identifier -%}
         {%- for node in graph.nodes.values()
-                if node.resource_type == 'model' and node.fqn[1] == 'staging'
-                and node.config.materialized == 'incremental' and source.unique_id in node.depends_on.nodes -%}
-            {%- set stored = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
-            {%- if stored is none -%}{%- do return(floor) -%}{%- endif -%}
-            {%- do marks.append('select max(_ingested_at) as mark from ' ~ stored) -%}
+                if node.resource_type == 'model' and node.config.materialized == 'incremental'
+                and source.unique_id in node.depends_on.nodes -%}
+            {%- do readers.append(node) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- if not marks -%}{%- do return(floor) -%}{%- endif -%}
-    {%- set newest = run_query('select case when count(mark) = count(*) then min(mark) end from ('
-                               ~ marks | join(' union all ') ~ ')').columns[0].values()[0] -%}
-    {%- if newest is none or newest is string -%}{%- do return(floor) -%}{%- endif -%}
-    {%- do return("timestamptz '" ~ newest.isoformat() ~ "'") -%}
+    {%- for node in readers -%}
+        {%- set stored = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set columns = adapter.get_columns_in_relation(stored) | map(attribute='name') | list if stored else [] -%}
+        {%- if '_ingested_at' in columns -%}
+            {%- set newest = run_query('select max(_ingested_at) from ' ~ stored).columns[0].values()[0] -%}
+            {%- do marks.append(newest if newest is not none and newest is not string else none) -%}
+        {%- else -%}
+            {%- do marks.append(none) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not marks or none in marks -%}
+        {%- do return(floor) -%}
+    {%- endif -%}
+    {%- do return("timestamptz '" ~ (marks | min).isoformat() ~ "'") -%}
 {%- endmacro %}
