@@ -16,8 +16,9 @@ arrives during m+1). Recall: defaulters whose default month D lies in the warnin
 window (the 13th month of data onwards, so every signal has a year of history) and who had a
 warning raised in D-12..D-1; lead time = D - the earliest such raised_month, median reported.
 Precision: of all enterprises with a warning raised in the evaluation window, the share that
-defaulted or carry a planted risk (truth: distressed, the core enterprise of their chain is
-distressed, or the enterprise over-declares its revenue).
+defaulted or carry a planted risk (truth: distressed, which includes the fraud story's
+over-declared revenue, or the core enterprise of their chain is distressed). An honest
+over-declarer that keeps paying is a false alarm.
 
 Identity. Over the truth's identifiers that the source gave without a uscc (uscc_missing) and
 over all of them: precision = correct / resolved, recall = correct / all.
@@ -191,7 +192,7 @@ def _warnings(con, window_start: str, last: str) -> dict:
         """
         SELECT count(DISTINCT w.uscc),
                count(DISTINCT w.uscc) FILTER (WHERE t.distressed OR t.default_period IS NOT NULL
-                                              OR coalesce(t.core_distressed, false) OR t.overdeclares)
+                                              OR coalesce(t.core_distressed, false))
         FROM warnings AS w JOIN truth_enterprises AS t USING (uscc)
         WHERE w.raised_period >= $start
     """,
