@@ -43,6 +43,11 @@ def first(con, sql: str, params: dict | None = None) -> tuple | None:
     return rows[0] if rows else None
 
 
+def loan_book_month(con) -> str | None:
+    """The loan book's last month in the marts: the month a retraining run decides."""
+    return first(con, "SELECT max(period) FROM marts.fct_borrower_outcomes")[0]
+
+
 def load_card(con, version: str) -> cards.Card:
     bins = con.sql(
         "SELECT * FROM intermediate.int_scorecard__cards WHERE scorecard_version = $v",
@@ -70,7 +75,7 @@ def observations(db: Path | None = None) -> tuple[pa.Table, str, cards.Card, car
         obs = con.sql(
             "SELECT * FROM marts.fct_scorecard_observations WHERE mature ORDER BY period, uscc"
         ).to_arrow_table()
-        (as_of,) = first(con, "SELECT max(period) FROM marts.fct_borrower_outcomes")
+        as_of = loan_book_month(con)
         (champion,) = first(
             con, "SELECT scorecard_version FROM intermediate.int_scorecard__champion"
         )
@@ -92,8 +97,10 @@ def split(obs: pa.Table, test_months: int) -> tuple[pa.Table, pa.Table]:
     return obs.filter(before), obs.filter(pc.invert(before))
 
 
-def defaulters(t: pa.Table) -> int:
-    return len(set(t.filter(t.column(fit.LABEL)).column("uscc").to_pylist()))
+def defaulters(t: pa.Table, defaulted: pa.Array | None = None) -> int:
+    """Distinct borrowers among the rows that defaulted (by default: the scorecard's label)."""
+    mask = t.column(fit.LABEL) if defaulted is None else defaulted
+    return len(set(t.filter(mask).column("uscc").to_pylist()))
 
 
 def window(t: pa.Table) -> tuple[str | None, str | None]:
@@ -133,7 +140,7 @@ def use(version: str, reason: str, db: Path | None = None) -> dict:
         (champion,) = first(
             con, "SELECT scorecard_version FROM intermediate.int_scorecard__champion"
         )
-        (as_of,) = first(con, "SELECT max(period) FROM marts.fct_borrower_outcomes")
+        as_of = loan_book_month(con)
     if version not in known:
         raise LookupError(f"no card {version!r} in the published marts; known: {sorted(known)}")
     return store.log_decision(
@@ -154,7 +161,7 @@ def pending_month(db: Path | None = None) -> str | None:
     import duckdb
 
     with duckdb.connect(str(db or published_db()), read_only=True) as con:
-        (as_of,) = first(con, "SELECT max(period) FROM marts.fct_borrower_outcomes")
+        as_of = loan_book_month(con)
     decided = all(
         store.decision_for(as_of, kind) for kind in (store.SCORECARD, store.WARNING_THRESHOLDS)
     )
@@ -178,7 +185,7 @@ def recalibrate_warnings(db: Path | None = None, echo=print) -> dict:
         obs = con.sql(
             "SELECT * FROM marts.fct_warning_observations WHERE mature ORDER BY period, uscc"
         ).to_arrow_table()
-        (as_of,) = first(con, "SELECT max(period) FROM marts.fct_borrower_outcomes")
+        as_of = loan_book_month(con)
         columns = ", ".join(schemas.WARNING_THRESHOLDS.names)
         in_use = con.sql(
             f"SELECT {columns} FROM intermediate.int_warning_thresholds__in_use ORDER BY signal"
@@ -189,8 +196,10 @@ def recalibrate_warnings(db: Path | None = None, echo=print) -> dict:
         return earlier
     s = settings()
     train, test = split(obs, s["test_months"])
-    defaulted = lambda t: len(set(t.filter(pc.is_valid(t.column("months_to_default")))  # noqa: E731
-                                  .column("uscc").to_pylist()))  # fmt: skip
+
+    def defaulted(t: pa.Table) -> int:
+        return defaulters(t, pc.is_valid(t.column("months_to_default")))
+
     counts = {"train_rows": train.num_rows, "train_defaulters": defaulted(train),
               "test_rows": test.num_rows, "test_defaulters": defaulted(test)}  # fmt: skip
     champion = in_use.column("threshold_version")[0].as_py()
